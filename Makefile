@@ -1,0 +1,96 @@
+# zerodowntime.acme: the two commands a user needs are `make demo` and `make test`.
+# Both set up everything they need on a fresh Debian 12 machine (as root): Debian packages, the
+# venv, Pebble, and the ansible_collections tree. Every build output stays under build/.
+
+SHELL      := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ROOT       := $(CURDIR)
+BUILD      := $(ROOT)/build
+VENV       := $(BUILD)/venv
+PY         := $(VENV)/bin/python
+COLL_ROOT  := $(BUILD)/collections
+COLL_LINK  := $(COLL_ROOT)/ansible_collections/zerodowntime/acme
+SANITY_DIR := $(BUILD)/sanity/ansible_collections/zerodowntime/acme
+
+# Keep Ansible's state inside the project, never in the user's home.
+export ANSIBLE_HOME            := $(BUILD)/ansible
+export ANSIBLE_LOCAL_TEMP      := $(BUILD)/ansible/tmp
+export ANSIBLE_REMOTE_TEMP     := $(BUILD)/ansible/remote-tmp
+export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
+export ANSIBLE_NOCOLOR         := 1
+export NO_COLOR                := 1
+export PATH                    := $(VENV)/bin:$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: all setup host venv pebble collection demo test sanity lint unit integration bench build lock clean
+
+all: test
+
+## setup: Debian packages, venv, Pebble and the collection tree (idempotent)
+setup: host venv pebble collection
+
+host:
+	sh tools/setup-host.sh
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements/test.txt requirements/constraints.txt | host
+	/usr/bin/python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements/test.txt -c requirements/constraints.txt
+	touch $@
+
+pebble: $(BUILD)/pebble/bin/pebble
+$(BUILD)/pebble/bin/pebble: tools/fetch-pebble.sh | host
+	sh tools/fetch-pebble.sh $(BUILD)/pebble
+
+# Ansible finds the collection through build/collections/ansible_collections/zerodowntime/acme,
+# a link to this checkout, so edits take effect at once.
+collection: $(COLL_LINK)
+$(COLL_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(ROOT) $@
+
+## demo: one certificate issued by a local Pebble and served by nginx, then a run that changes nothing
+demo: setup
+	$(PY) -m tools.demo
+
+## test: everything CI runs
+test: setup
+	$(MAKE) --no-print-directory sanity lint unit integration
+
+# ansible-test wants a real ansible_collections/NAMESPACE/NAME tree: copy the files git knows
+# there, as a repository of its own (inside this one, build/ is ignored and ansible-test would skip it).
+sanity: setup
+	rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)
+	git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t $(SANITY_DIR)
+	cd $(SANITY_DIR) && git init -q && git add -A
+	mkdir -p $(BUILD)/home/.ansible/test/cache
+	cp tools/ansible-test-get-pip.py $(BUILD)/home/.ansible/test/cache/get_pip_24_2.py
+	cd $(SANITY_DIR) && HOME=$(BUILD)/home ansible-test sanity --python 3.11 --requirements --color no
+
+lint: setup
+	mypy
+	ansible-lint --profile production --offline
+	ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+
+unit: setup
+	pytest -q tests/unit
+
+integration: setup
+	pytest -q tests/integration
+
+## bench: the module's no-op against ansible.builtin.stat, recorded in bench/RESULTS.md
+bench: setup
+	$(PY) bench/noop_vs_stat.py
+
+build: setup
+	ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+
+## lock: re-resolve requirements/constraints.txt from requirements/test.txt
+lock: host
+	rm -rf $(BUILD)/lock-venv && /usr/bin/python3 -m venv $(BUILD)/lock-venv
+	$(BUILD)/lock-venv/bin/pip install -q -r requirements/test.txt
+	(echo "# pip freeze of requirements/test.txt on Debian 12 (Python 3.11); regenerate with: make lock"; \
+	 $(BUILD)/lock-venv/bin/pip freeze) > requirements/constraints.txt
+
+clean:
+	rm -rf $(BUILD) tests/output

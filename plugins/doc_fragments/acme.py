@@ -1,0 +1,58 @@
+# Copyright: zerodowntime.acme contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Options shared by every module that talks to an ACME server."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+
+    DOCUMENTATION = r"""
+options:
+  directory_url:
+    description:
+      - The ACME directory URL of the CA.
+      - The default is Let's Encrypt's production directory. Use
+        V(https://acme-staging-v02.api.letsencrypt.org/directory) while you try things out.
+    type: str
+    default: https://acme-v02.api.letsencrypt.org/directory
+  ca_bundle:
+    description:
+      - A PEM file of extra CA certificates to trust for the ACME server's HTTPS, in addition to
+        the usual ones. For test and private CAs such as Pebble.
+      - A path on the managed host.
+    type: path
+  validate_certs:
+    description:
+      - Verify the ACME server's TLS certificate. Only turn this off for throw-away tests.
+    type: bool
+    default: true
+  account_key:
+    description:
+      - The account's private key (PEM) on the managed host. It is created with mode C(0600) when
+        it does not exist.
+      - The default is one key per ACME server,
+        C(/etc/zerodowntime-acme/accounts/HOST.pem), or C(HOST_PORT.pem) when the directory URL
+        names a port.
+    type: path
+  account_email:
+    description:
+      - Contact e-mail address given to the CA when the account is created.
+    type: str
+  terms_agreed:
+    description:
+      - Whether you agree to the CA's terms of service. It must be V(true) to create an account;
+        an existing account is used without it.
+    type: bool
+    default: false
+  timeout:
+    description:
+      - Overall time in seconds to wait for the CA to validate and issue, honouring its
+        C(Retry-After) hints.
+    type: int
+    default: 300
+requirements:
+  - Python 3.9 or newer on the managed host.
+  - cryptography (python3-cryptography).
+  - acme (certbot's ACME library, python3-acme), needed only when a certificate is due.
+"""

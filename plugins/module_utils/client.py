@@ -1,0 +1,276 @@
+# Copyright: zerodowntime.acme contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ACME session, on certbot's `acme` library (ClientV2 over ClientNetwork).
+
+Only issuance.py imports this module, and only once a certificate is due: a run with nothing to do
+never loads `acme` or `requests`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from . import keys
+from .errors import AccountError, CAError, ChallengeError, StorageError
+
+try:
+    import josepy as jose
+    import requests
+    from requests import certs as requests_certs
+    from acme import challenges, messages
+    from acme import client as acme_client
+    from acme import errors as acme_errors
+except ImportError as exc:  # issuance.py turns this into a DependencyError
+    ACME_IMPORT_ERROR: ImportError | None = exc
+    _ClientNetwork: Any = object
+else:
+    ACME_IMPORT_ERROR = None
+    _ClientNetwork = acme_client.ClientNetwork
+
+USER_AGENT = "zerodowntime-acme/0.1.0"
+NETWORK_TIMEOUT = 30
+# Pebble rejects 5% of nonces on purpose, and so may a busy CA; the library retries only once.
+BAD_NONCE_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class Http01:
+    """One pending http-01 challenge of an order."""
+
+    domain: str
+    token: str
+    key_authorization: str
+    authorization: messages.AuthorizationResource
+    challenge: messages.ChallengeBody
+
+
+class _Network(_ClientNetwork):
+    """ClientNetwork that retries a rejected nonce more than once, as RFC 8555 6.5 allows."""
+
+    def post(self, *args: Any, **kwargs: Any) -> requests.Response:
+        for _attempt in range(BAD_NONCE_RETRIES):
+            try:
+                response: requests.Response = self._post_once(*args, **kwargs)
+                return response
+            except messages.Error as error:
+                if error.code != "badNonce":
+                    raise
+        last: requests.Response = self._post_once(*args, **kwargs)
+        return last
+
+
+class Session:
+    """One conversation with one ACME server, signed with one account key."""
+
+    def __init__(self, directory_url: str, account_key_path: str, *, ca_bundle: str | None,
+                 validate_certs: bool, timeout: int = NETWORK_TIMEOUT) -> None:
+        self.directory_url = directory_url
+        self._bundle_file: str | None = None
+        jwk, alg = _account_jwk(account_key_path)
+        self.jwk = jwk
+        self._net = _Network(key=jwk, alg=alg, verify_ssl=self._trust(ca_bundle, validate_certs),
+                             user_agent=USER_AGENT, timeout=timeout)
+        with self._step("fetching the ACME directory", directory_url):
+            directory = acme_client.ClientV2.get_directory(directory_url, self._net)
+        self._client = acme_client.ClientV2(directory, self._net)
+
+    def close(self) -> None:
+        if self._bundle_file:
+            os.unlink(self._bundle_file)
+            self._bundle_file = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Account -----------------------------------------------------------------------------------
+
+    def ensure_account(self, email: str | None, terms_agreed: bool) -> str:
+        """Use the account of this key, creating it when the CA knows none; return its URL."""
+        new_account_url = self._client.directory["newAccount"]
+        with self._step("looking up the ACME account", new_account_url):
+            try:
+                return self._client.new_account(messages.NewRegistration(only_return_existing=True)).uri
+            except acme_errors.ConflictError as found:  # the library's way to say "it exists"
+                return self._use_account(found.location)
+            except messages.Error as error:
+                if error.code != "accountDoesNotExist":
+                    raise
+        if not terms_agreed:
+            terms = getattr(self._client.directory.meta, "terms_of_service", None)
+            raise AccountError(
+                f"no ACME account exists for this account key at {self.directory_url}; read the CA's "
+                f"terms of service{' at ' + terms if terms else ''} and set terms_agreed=true to create one"
+            )
+        registration = messages.NewRegistration.from_data(email=email or None, terms_of_service_agreed=True)
+        with self._step("creating the ACME account", new_account_url):
+            try:
+                return self._client.new_account(registration).uri
+            except acme_errors.ConflictError as found:  # created meanwhile by a concurrent run
+                return self._use_account(found.location)
+
+    def _use_account(self, url: str) -> str:
+        self._net.account = messages.RegistrationResource(uri=url, body=messages.Registration())
+        return url
+
+    # Order -------------------------------------------------------------------------------------
+
+    def new_order(self, csr_pem: bytes) -> messages.OrderResource:
+        with self._step("placing the order", self._client.directory["newOrder"]):
+            return self._client.new_order(csr_pem)
+
+    def pending_http01(self, order: messages.OrderResource) -> list[Http01]:
+        """The http-01 challenges still to answer. Authorizations the CA already holds as valid
+        (reused from an earlier order) need nothing."""
+        pending = []
+        for authz in order.authorizations:
+            domain = authz.body.identifier.value
+            status = authz.body.status
+            if status == messages.STATUS_VALID:
+                continue
+            if status != messages.STATUS_PENDING:
+                raise ChallengeError(f"the CA's authorization for {domain} is {status}; run again for a new order")
+            challb = next((c for c in authz.body.challenges if isinstance(c.chall, challenges.HTTP01)), None)
+            if challb is None:
+                raise ChallengeError(f"the CA offers no http-01 challenge for {domain}; this collection does only http-01")
+            pending.append(Http01(domain, challb.chall.encode("token"), challb.chall.key_authorization(self.jwk),
+                                  authz, challb))
+        return pending
+
+    def answer(self, challenge: Http01) -> None:
+        with self._step(f"answering the http-01 challenge for {challenge.domain}", challenge.challenge.uri):
+            self._client.answer_challenge(challenge.challenge, challenge.challenge.chall.response(self.jwk))
+
+    def wait_valid(self, challenge: Http01, deadline: datetime.datetime) -> None:
+        """Poll an authorization until valid, honouring Retry-After; raise on invalid or deadline."""
+        authz = challenge.authorization
+        url = f"http://{challenge.domain}/.well-known/acme-challenge/{challenge.token}"
+        while True:
+            with self._step(f"polling the authorization for {challenge.domain}", authz.uri):
+                authz, response = self._client.poll(authz)
+            status = authz.body.status
+            if status == messages.STATUS_VALID:
+                return
+            if status not in (messages.STATUS_PENDING, messages.STATUS_PROCESSING):
+                raise ChallengeError(
+                    f"the CA could not validate {challenge.domain}: it fetched {url} and reported "
+                    f"{_problem(authz)}; nginx must serve the webroot for /.well-known/acme-challenge/ "
+                    "on port 80 to the internet"
+                )
+            _sleep_until(self._client.retry_after(response, default=1), deadline,
+                         f"the CA did not validate {challenge.domain}")
+
+    def finalize(self, order: messages.OrderResource, deadline: datetime.datetime) -> bytes:
+        """Send the CSR, wait for the certificate, and return the full chain as the CA sent it."""
+        with self._step("finalizing the order", order.uri or "the order"):
+            done = self._client.finalize_order(order, deadline)
+        return str(done.fullchain_pem).encode("ascii")
+
+    # Errors ------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _step(self, what: str, url: str) -> Iterator[None]:
+        """Turn the library's and the network's exceptions into one CAError naming the step."""
+        try:
+            yield
+        except (AccountError, ChallengeError, StorageError):
+            raise
+        except messages.Error as error:
+            raise CAError(f"{what} failed: {url} answered {_describe(error)}") from error
+        except acme_errors.TimeoutError as error:
+            raise CAError(f"{what} timed out at {url}; the CA is slow or stuck, try again later") from error
+        except requests.exceptions.SSLError as error:
+            raise CAError(
+                f"{what} failed: the TLS certificate of {url} cannot be verified ({error}); for a private "
+                "or test CA set ca_bundle to the CA certificate that signed it"
+            ) from error
+        except requests.exceptions.RequestException as error:
+            raise CAError(f"{what} failed: cannot reach {url} ({error}); check directory_url and the network") from error
+        except acme_errors.Error as error:
+            raise CAError(f"{what} failed at {url}: {error or type(error).__name__}") from error
+
+    def _trust(self, ca_bundle: str | None, validate_certs: bool) -> bool | str:
+        """What requests should verify the CA's TLS certificate with: the default trust store plus
+        `ca_bundle` (extra CAs, not instead of the usual ones)."""
+        if not validate_certs:
+            return False
+        if not ca_bundle:
+            return True
+        try:
+            with open(requests_certs.where(), "rb") as f:  # type: ignore[attr-defined]  # absent from the stubs
+                default = f.read()
+            with open(ca_bundle, "rb") as f:
+                extra = f.read()
+        except OSError as exc:
+            raise CAError(f"cannot read ca_bundle {ca_bundle}: {exc.strerror}") from exc
+        fd, self._bundle_file = tempfile.mkstemp(prefix="zerodowntime-acme-ca-", suffix=".pem")
+        with os.fdopen(fd, "wb") as f:
+            f.write(default + b"\n" + extra)
+        return self._bundle_file
+
+
+def _account_jwk(path: str) -> tuple[jose.JWK, jose.JWASignature]:
+    """Load the account key at `path`, or create it (0600) when missing."""
+    try:
+        with open(path, "rb") as f:
+            pem = f.read()
+    except FileNotFoundError:
+        pem = _create_account_key(path)
+    except OSError as exc:
+        raise AccountError(f"cannot read the account key {path}: {exc.strerror}; check its permissions") from exc
+    try:
+        key = keys.load_pem(pem)
+    except (ValueError, TypeError) as exc:
+        raise AccountError(
+            f"the account key {path} is not an unencrypted PEM private key ({exc}); point account_key at "
+            "a valid key, or move the file away to create a new account"
+        ) from exc
+    key_type = keys.type_of(key.public_key())
+    if key_type == "ec256":
+        return jose.JWKEC(key=key), jose.ES256
+    if key_type == "ec384":
+        return jose.JWKEC(key=key), jose.ES384
+    if key_type and key_type.startswith("rsa"):
+        return jose.JWKRSA(key=key), jose.RS256
+    raise AccountError(f"the account key {path} is of an unsupported type; use an EC P-256/P-384 or RSA key")
+
+
+def _create_account_key(path: str) -> bytes:
+    pem = keys.to_pem(keys.generate("ec256"))
+    try:
+        os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o600)
+            f.write(pem)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        raise AccountError(f"cannot create the account key {path}: {exc}") from exc
+    return pem
+
+
+def _sleep_until(moment: datetime.datetime, deadline: datetime.datetime, what: str) -> None:
+    # acme's retry_after() and deadlines are naive local times; stay in that frame.
+    now = datetime.datetime.now()
+    if now >= deadline:
+        raise CAError(f"{what} before the timeout; try again later, or raise timeout")
+    time.sleep(max(0.0, (min(moment, deadline) - now).total_seconds()))
+
+
+def _problem(authz: messages.AuthorizationResource) -> str:
+    errors = [c.error for c in authz.body.challenges if c.error is not None]
+    return _describe(errors[0]) if errors else f"status {authz.body.status} with no detail"
+
+
+def _describe(error: messages.Error) -> str:
+    typ = (error.typ or "").replace("urn:ietf:params:acme:error:", "")
+    return f"{typ}: {error.detail}" if error.detail else typ or str(error)

@@ -1,0 +1,37 @@
+# Copyright: zerodowntime.acme contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One exception hierarchy for the engine.
+
+Every front (module, host CLI) catches `AcmeError` and shows its message as it is, so each message
+says which step failed, for which name or URL, what the other side answered, and what to check next.
+"""
+
+from __future__ import annotations
+
+
+class AcmeError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class ConfigError(AcmeError):
+    """Bad input, found before anything is ordered or written."""
+
+
+class DependencyError(AcmeError):
+    """A Python library the engine needs is missing on the host that runs it."""
+
+
+class AccountError(AcmeError):
+    """The account key or the ACME account cannot be used."""
+
+
+class ChallengeError(AcmeError):
+    """The http-01 challenge cannot succeed: self-check or CA validation failed."""
+
+
+class CAError(AcmeError):
+    """The ACME server refused a request or could not be reached."""
+
+
+class StorageError(AcmeError):
+    """A certificate's files could not be read or written."""

@@ -1,0 +1,143 @@
+# Copyright: zerodowntime.acme contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ensure(spec) -> Outcome: the one orchestration that every front uses.
+
+Read it top to bottom: check the input, decide, and only when due talk to the CA (account, order,
+challenges, finalize) and store the new files as one atomic swap.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import lineage, renewal, webroot
+from .errors import DependencyError, StorageError
+from .spec import CertificateSpec, validated
+
+SELF_CHECK_TIMEOUT = 10
+
+
+@dataclass
+class Outcome:
+    """What happened, in the terms of the module's RETURN block."""
+
+    changed: bool
+    reason: str
+    name: str
+    domains: list[str]
+    paths: dict[str, str]
+    not_before: str | None = None
+    not_after: str | None = None
+    serial: str | None = None
+    renew_at: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    diff: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.datetime | None = None) -> Outcome:
+    """Make the lineage hold a valid certificate for spec.domains; renew only when due."""
+    # 1. Check the input: every mistake is reported before anything is ordered or written.
+    spec = validated(spec)
+    name, account_key = str(spec.name), str(spec.account_key)  # both set by validated()
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+
+    # 2. Read what is on disk and decide. Not due: return now, with no network and no ACME import.
+    current = lineage.read(spec.cert_dir, name)
+    decision = renewal.decide(current, domains=spec.domains, key_type=spec.key_type,
+                              directory_url=spec.directory_url, force=spec.force, now=now)
+    outcome = _outcome(spec, name, current, decision)
+    if not decision.due or check_mode:
+        return outcome
+
+    # Only now: a run with nothing due never loads cryptography, acme or requests.
+    from . import client, keys
+
+    keys.require_cryptography()
+    if client.ACME_IMPORT_ERROR is not None:
+        raise DependencyError(
+            f"the Python library 'acme' is missing on this host ({client.ACME_IMPORT_ERROR}); "
+            "install certbot's acme library (pip install acme, or python3-acme)"
+        )
+    deadline = datetime.datetime.now() + datetime.timedelta(seconds=spec.timeout)
+    private_key = _private_key(spec, current)
+    csr_pem = keys.make_csr(private_key, spec.domains)
+
+    with client.Session(spec.directory_url, account_key, ca_bundle=spec.ca_bundle,
+                        validate_certs=spec.validate_certs) as session:
+        # 3. Account: reuse the one of this key; create it only with terms_agreed.
+        account_url = session.ensure_account(spec.account_email, spec.terms_agreed)
+        # 4. Order, and the http-01 challenges of the authorizations the CA does not already hold.
+        order = session.new_order(csr_pem)
+        challenges = session.pending_http01(order)
+        with webroot.ChallengeFiles(spec.webroot) as files:
+            for challenge in challenges:
+                files.write(challenge.token, challenge.key_authorization)
+            # 5. Self-check each URL as the CA will fetch it, before spending a validation.
+            if spec.self_check:
+                for challenge in challenges:
+                    warning = webroot.self_check(challenge.domain, challenge.token, challenge.key_authorization,
+                                                 spec.webroot, SELF_CHECK_TIMEOUT)
+                    if warning:
+                        outcome.warnings.append(warning)
+            # 6. Ask the CA to validate, and wait (Retry-After, overall deadline).
+            for challenge in challenges:
+                session.answer(challenge)
+            for challenge in challenges:
+                session.wait_valid(challenge, deadline)
+        # 7. Finalize with the CSR and download the chain the CA returns.
+        fullchain_pem = session.finalize(order, deadline)
+
+    # 8. Store key, cert, chain and fullchain as one atomic swap, keeping the previous version.
+    meta = {"directory_url": spec.directory_url, "account_url": account_url, "domains": spec.domains,
+            "key_type": spec.key_type, "issued_at": _iso(datetime.datetime.now(datetime.timezone.utc))}
+    lineage.write(spec.cert_dir, name, keys.to_pem(private_key), fullchain_pem, meta)
+    issued = lineage.read(spec.cert_dir, name)
+    if issued is None or issued.cert is None:
+        raise StorageError(f"the new certificate for '{name}' was written but cannot be read back")
+    result = _outcome(spec, name, issued, decision)
+    result.changed = True
+    result.renew_at = _iso(renewal.renew_at(issued.cert.not_before, issued.cert.not_after))
+    result.warnings = outcome.warnings
+    result.diff = outcome.diff
+    result.diff["after"]["not_after"] = result.not_after
+    return result
+
+
+def _private_key(spec: CertificateSpec, current: lineage.Lineage | None) -> Any:
+    """The existing key when reuse_key holds and it still fits; otherwise a new one."""
+    from . import keys
+
+    if spec.reuse_key and current is not None and current.cert is not None and current.cert.key_type == spec.key_type:
+        try:
+            with open(current.paths.privkey, "rb") as f:
+                return keys.load_pem(f.read())
+        except (OSError, ValueError, TypeError):
+            pass  # unreadable or broken: a new key is the safe answer
+    return keys.generate(spec.key_type)
+
+
+def _outcome(spec: CertificateSpec, name: str, current: lineage.Lineage | None,
+             decision: renewal.Decision) -> Outcome:
+    cert = current.cert if current else None
+    before: dict[str, Any] = {"domains": cert.domains, "not_after": _iso(cert.not_after)} if cert else {}
+    after: dict[str, Any] = dict(before)
+    if decision.due:
+        after = {"domains": list(spec.domains), "not_after": "(a new certificate)"}
+    return Outcome(
+        changed=decision.due,
+        reason=decision.reason,
+        name=name,
+        domains=cert.domains if cert else [],
+        paths=lineage.paths_for(spec.cert_dir, name).as_dict(),
+        not_before=_iso(cert.not_before) if cert else None,
+        not_after=_iso(cert.not_after) if cert else None,
+        serial=cert.serial if cert else None,
+        renew_at=_iso(decision.renew_at) if decision.renew_at else None,
+        diff={"before": before, "after": after},
+    )
+
+
+def _iso(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,79 @@
+# Copyright: zerodowntime.acme contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private keys and CSRs, with `cryptography`."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .errors import DependencyError
+from .spec import KEY_TYPES
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import NameOID
+except ImportError as exc:  # the fronts report it through require_cryptography()
+    CRYPTOGRAPHY_IMPORT_ERROR: ImportError | None = exc
+else:
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+
+_CURVES = {"ec256": "secp256r1", "ec384": "secp384r1"}
+# A CN holds at most 64 characters (RFC 5280 ub-common-name); longer names go in the SAN only.
+_CN_MAX = 64
+
+
+def require_cryptography() -> None:
+    """Raise a clear error when the host lacks the `cryptography` library."""
+    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
+        raise DependencyError(
+            "the Python library 'cryptography' is missing on this host "
+            f"({CRYPTOGRAPHY_IMPORT_ERROR}); install python3-cryptography or pip's cryptography"
+        )
+
+
+def generate(key_type: str) -> Any:
+    """Make a new private key of `key_type` (one of KEY_TYPES)."""
+    if key_type.startswith("ec"):
+        curve = ec.SECP256R1() if key_type == "ec256" else ec.SECP384R1()
+        return ec.generate_private_key(curve)
+    return rsa.generate_private_key(public_exponent=65537, key_size=int(key_type[3:]))
+
+
+def to_pem(private_key: Any) -> bytes:
+    """Serialise a private key as unencrypted PKCS#8 PEM."""
+    return bytes(private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ))
+
+
+def load_pem(pem: bytes) -> Any:
+    """Load an unencrypted PEM private key; ValueError/TypeError when it is not one."""
+    return serialization.load_pem_private_key(pem, password=None)
+
+
+def type_of(public_key: Any) -> str | None:
+    """Name a public key's type in KEY_TYPES terms, or None when it is none of them."""
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        for key_type, curve in _CURVES.items():
+            if public_key.curve.name == curve:
+                return key_type
+        return None
+    if isinstance(public_key, rsa.RSAPublicKey):
+        key_type = f"rsa{public_key.key_size}"
+        return key_type if key_type in KEY_TYPES else None
+    return None
+
+
+def make_csr(private_key: Any, domains: Sequence[str]) -> bytes:
+    """A PEM CSR for `domains` (all in the SAN; the first also as CN when it fits)."""
+    cn = [x509.NameAttribute(NameOID.COMMON_NAME, domains[0])] if len(domains[0]) <= _CN_MAX else []
+    builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(cn))
+    builder = builder.add_extension(
+        x509.SubjectAlternativeName([x509.DNSName(d) for d in domains]), critical=False
+    )
+    csr = builder.sign(private_key, hashes.SHA256())
+    return bytes(csr.public_bytes(serialization.Encoding.PEM))

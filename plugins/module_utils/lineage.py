@@ -1,0 +1,272 @@
+# Copyright: zerodowntime.acme contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A certificate's files on disk: read them, and replace them as one atomic swap.
+
+Layout under `cert_dir`:
+
+    NAME -> .versions/NAME/7          symlink; what nginx and users point at
+    .versions/NAME/7/privkey.pem      0600
+    .versions/NAME/7/cert.pem  chain.pem  fullchain.pem
+    .versions/NAME/7/meta.json        where it came from, and a summary of cert.pem
+    .versions/NAME/6/...              the previous version, kept
+
+The summary (with cert.pem's SHA-256) lets a run with nothing due decide without loading
+`cryptography`; a cert.pem changed by hand no longer matches it and is parsed instead.
+
+A new version is written and fsynced in its own folder, then the `NAME` link is replaced with one
+rename(2). Key and certificate therefore change together: a reader (or a crash) sees either the
+old pair or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import StorageError
+
+FILES = ("privkey.pem", "cert.pem", "chain.pem", "fullchain.pem")
+META = "meta.json"
+VERSIONS = ".versions"
+_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.+?\r?\n-----END CERTIFICATE-----\r?\n?", re.S)
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where a lineage's files are, through the `NAME` link."""
+
+    privkey: str
+    cert: str
+    chain: str
+    fullchain: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"privkey": self.privkey, "cert": self.cert, "chain": self.chain, "fullchain": self.fullchain}
+
+
+@dataclass(frozen=True)
+class CertInfo:
+    """What the renewal decision and the results need from a certificate."""
+
+    domains: list[str]
+    not_before: datetime.datetime
+    not_after: datetime.datetime
+    serial: str
+    key_type: str | None
+    issuer: str
+    self_signed: bool
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """A lineage as found on disk. `cert` is None when the certificate cannot be parsed."""
+
+    name: str
+    paths: Paths
+    cert: CertInfo | None
+    problem: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def paths_for(cert_dir: str, name: str) -> Paths:
+    base = os.path.join(cert_dir, name)
+    return Paths(*(os.path.join(base, f) for f in FILES))
+
+
+def read(cert_dir: str, name: str) -> Lineage | None:
+    """The lineage `name`, or None when it has no certificate yet."""
+    paths = paths_for(cert_dir, name)
+    try:
+        with open(paths.cert, "rb") as f:
+            cert_pem = f.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StorageError(f"cannot read {paths.cert}: {exc.strerror}; check its permissions") from exc
+    meta = _read_meta(os.path.join(cert_dir, name, META))
+    info = _summary_to_info(meta.get("certificate"), cert_pem)
+    if info is None:
+        try:
+            info = cert_info(cert_pem)
+        except ValueError as exc:
+            return Lineage(name, paths, None, problem=f"{paths.cert} is not a PEM certificate ({exc})", meta=meta)
+    return Lineage(name, paths, info, meta=meta)
+
+
+def cert_info(cert_pem: bytes) -> CertInfo:
+    """Parse the first certificate of `cert_pem`."""
+    from cryptography import x509  # not needed when the summary in meta.json matches
+
+    from . import keys
+
+    keys.require_cryptography()
+    cert = x509.load_pem_x509_certificate(cert_pem)
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        domains = [str(d) for d in san.get_values_for_type(x509.DNSName)]
+    except x509.ExtensionNotFound:
+        domains = [str(a.value) for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
+    return CertInfo(
+        domains=domains,
+        not_before=_utc(cert, "not_valid_before"),
+        not_after=_utc(cert, "not_valid_after"),
+        serial=format(cert.serial_number, "x"),
+        key_type=keys.type_of(cert.public_key()),
+        issuer=cert.issuer.rfc4514_string(),
+        self_signed=cert.issuer == cert.subject,
+    )
+
+
+def split_fullchain(fullchain_pem: bytes) -> tuple[bytes, bytes]:
+    """(leaf certificate, the rest of the chain) from a PEM bundle as the CA returned it."""
+    blocks = [m.group(0).rstrip(b"\r\n") + b"\n" for m in _PEM_CERT.finditer(fullchain_pem)]
+    if not blocks:
+        raise StorageError("the CA returned no PEM certificate; nothing was written")
+    return blocks[0], b"".join(blocks[1:])
+
+
+def write(cert_dir: str, name: str, key_pem: bytes, fullchain_pem: bytes, meta: dict[str, Any]) -> Paths:
+    """Install a new version of lineage `name` as one atomic swap; keep the previous version."""
+    cert_pem, chain_pem = split_fullchain(fullchain_pem)
+    versions_dir = os.path.join(cert_dir, VERSIONS, name)
+    link = os.path.join(cert_dir, name)
+    try:
+        os.makedirs(versions_dir, mode=0o755, exist_ok=True)
+        _adopt_plain_directory(link, versions_dir)
+        previous = _current_version(link)
+        version = str(_next_version(versions_dir))
+        folder = os.path.join(versions_dir, version)
+        os.mkdir(folder, 0o755)
+        contents = {
+            "privkey.pem": (key_pem, 0o600),
+            "cert.pem": (cert_pem, 0o644),
+            "chain.pem": (chain_pem, 0o644),
+            "fullchain.pem": (cert_pem + chain_pem, 0o644),
+            META: (_meta_json(meta, cert_pem), 0o644),
+        }
+        for filename, (data, mode) in contents.items():
+            _write_new_file(os.path.join(folder, filename), data, mode)
+        _fsync_dir(folder)
+        _swap_link(link, os.path.join(VERSIONS, name, version))
+        _prune(versions_dir, keep={version, previous})
+    except OSError as exc:
+        raise StorageError(
+            f"cannot write the certificate files for '{name}' under {cert_dir}: {exc}; "
+            "the previous files are still in place"
+        ) from exc
+    return paths_for(cert_dir, name)
+
+
+def _meta_json(meta: dict[str, Any], cert_pem: bytes) -> bytes:
+    info = cert_info(cert_pem)
+    summary = {
+        "sha256": hashlib.sha256(cert_pem).hexdigest(),
+        "domains": info.domains,
+        "not_before": info.not_before.isoformat(),
+        "not_after": info.not_after.isoformat(),
+        "serial": info.serial,
+        "key_type": info.key_type,
+        "issuer": info.issuer,
+        "self_signed": info.self_signed,
+    }
+    return json.dumps(dict(meta, certificate=summary), indent=2, sort_keys=True).encode() + b"\n"
+
+
+def _summary_to_info(summary: Any, cert_pem: bytes) -> CertInfo | None:
+    """The CertInfo stored at issuance, if it still describes this very cert.pem."""
+    if not isinstance(summary, dict) or summary.get("sha256") != hashlib.sha256(cert_pem).hexdigest():
+        return None
+    try:
+        return CertInfo(
+            domains=list(summary["domains"]),
+            not_before=datetime.datetime.fromisoformat(summary["not_before"]),
+            not_after=datetime.datetime.fromisoformat(summary["not_after"]),
+            serial=str(summary["serial"]),
+            key_type=summary["key_type"],
+            issuer=str(summary["issuer"]),
+            self_signed=bool(summary["self_signed"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _utc(cert: Any, attribute: str) -> datetime.datetime:
+    # cryptography >= 42 has the *_utc forms; older releases (Debian 12 ships 38) only naive UTC.
+    aware = getattr(cert, attribute + "_utc", None)
+    if aware is not None:
+        return aware  # type: ignore[no-any-return]
+    naive: datetime.datetime = getattr(cert, attribute)
+    return naive.replace(tzinfo=datetime.timezone.utc)
+
+
+def _read_meta(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _adopt_plain_directory(link: str, versions_dir: str) -> None:
+    # A real folder at NAME (made by hand or by another tool) becomes version 0, so that it is
+    # kept as the previous version and NAME can become a link.
+    if os.path.isdir(link) and not os.path.islink(link):
+        os.rename(link, os.path.join(versions_dir, "0"))
+        os.symlink(os.path.join(VERSIONS, os.path.basename(link), "0"), link)
+
+
+def _current_version(link: str) -> str:
+    try:
+        return os.path.basename(os.readlink(link))
+    except OSError:
+        return ""
+
+
+def _next_version(versions_dir: str) -> int:
+    numbers = [int(v) for v in os.listdir(versions_dir) if v.isdigit()]
+    return max(numbers, default=0) + 1
+
+
+def _write_new_file(path: str, data: bytes, mode: int) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.fchmod(fd, mode)  # the umask must not widen or narrow it
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap_link(link: str, target: str) -> None:
+    tmp = f"{link}.tmp-{os.getpid()}"
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(target, tmp)
+    os.rename(tmp, link)
+    _fsync_dir(os.path.dirname(link) or ".")
+
+
+def _prune(versions_dir: str, keep: set[str]) -> None:
+    for version in os.listdir(versions_dir):
+        if version in keep:
+            continue
+        folder = os.path.join(versions_dir, version)
+        for filename in os.listdir(folder):
+            os.unlink(os.path.join(folder, filename))
+        os.rmdir(folder)
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

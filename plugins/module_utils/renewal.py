@@ -1,0 +1,101 @@
+# Copyright: zerodowntime.acme contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""When to renew. Pure functions of what is on disk, what is asked for, and the time: no I/O."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Sequence
+
+from .lineage import Lineage
+
+# Renew when a third of the lifetime is left, or half for short-lived certificates (< 10 days), as
+# Let's Encrypt advises: a fixed "N days before expiry" would renew a 6-day certificate every run.
+SHORT_LIFETIME = datetime.timedelta(days=10)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether to renew now, why (one sentence), and when the current certificate becomes due."""
+
+    due: bool
+    reason: str
+    renew_at: datetime.datetime | None
+
+
+def renew_at(not_before: datetime.datetime, not_after: datetime.datetime) -> datetime.datetime:
+    """The moment the lifetime fraction rule makes a certificate due."""
+    lifetime = not_after - not_before
+    left_when_due = lifetime / 2 if lifetime < SHORT_LIFETIME else lifetime / 3
+    return not_after - left_when_due
+
+
+def decide(
+    lineage: Lineage | None,
+    *,
+    domains: Sequence[str],
+    key_type: str,
+    directory_url: str,
+    force: bool,
+    now: datetime.datetime,
+) -> Decision:
+    """Decide whether lineage should be (re)issued for `domains` with `key_type` at `now`."""
+    if lineage is None:
+        return Decision(True, "no certificate exists yet", None)
+    cert = lineage.cert
+    if cert is None:
+        return Decision(True, f"the current certificate cannot be used: {lineage.problem}", None)
+    due_at = renew_at(cert.not_before, cert.not_after)
+    if force:
+        return Decision(True, "renewal forced (force=true)", due_at)
+    issued_by = lineage.meta.get("directory_url")
+    if cert.self_signed or issued_by != directory_url:
+        origin = "it is self-signed (a placeholder?)" if cert.self_signed else (
+            f"it came from {issued_by}" if issued_by else "it was not issued by this collection")
+        return Decision(True, f"the current certificate was not issued through {directory_url}: {origin}", None)
+    names_change = describe_name_change(cert.domains, domains)
+    if names_change:
+        return Decision(True, f"the names changed: {names_change}", None)
+    if cert.key_type != key_type:
+        return Decision(True, f"the key type changed from {cert.key_type or 'an unsupported type'} to {key_type}", None)
+    if now >= cert.not_after:
+        return Decision(True, f"the certificate expired on {_when(cert.not_after)}", due_at)
+    lifetime = cert.not_after - cert.not_before
+    fraction = "half" if lifetime < SHORT_LIFETIME else "a third"
+    if now >= due_at:
+        return Decision(
+            True,
+            f"less than {fraction} of its {_span(lifetime, adjective=True)} lifetime is left (expires {_when(cert.not_after)})",
+            due_at,
+        )
+    return Decision(
+        False,
+        f"not due: {_span(cert.not_after - now)} of its {_span(lifetime, adjective=True)} lifetime left; "
+        f"due on {_when(due_at)}, when {fraction} is left",
+        due_at,
+    )
+
+
+def describe_name_change(current: Sequence[str], wanted: Sequence[str]) -> str:
+    """'adds x; removes y' between two name sets (order and case ignored), '' when equal."""
+    have = {n.lower() for n in current}
+    want = {n.lower() for n in wanted}
+    parts = []
+    if want - have:
+        parts.append("adds " + ", ".join(sorted(want - have)))
+    if have - want:
+        parts.append("removes " + ", ".join(sorted(have - want)))
+    return "; ".join(parts)
+
+
+def _when(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _span(delta: datetime.timedelta, adjective: bool = False) -> str:
+    hours = delta.total_seconds() / 3600
+    amount, unit = (round(hours), "hour") if hours < 72 else (round(hours / 24), "day")
+    if adjective:
+        return f"{amount}-{unit}"
+    return f"{amount} {unit}" + ("" if amount == 1 else "s")

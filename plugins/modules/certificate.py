@@ -1,0 +1,279 @@
+#!/usr/bin/python
+# Copyright: zerodowntime.acme contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: certificate
+short_description: Obtain and renew an ACME certificate through the http-01 webroot method, in one task
+version_added: 0.1.0
+description:
+  - Makes sure the lineage O(name) under O(cert_dir) holds a valid certificate for O(domains),
+    issued by the ACME CA at O(directory_url) (Let's Encrypt by default).
+  - Renews only when due. It is due when no certificate exists, when the names or the key type
+    changed, when the current certificate was not issued through O(directory_url) (a placeholder,
+    for example), when less than a third of its lifetime is left (half when the lifetime is under
+    ten days), or when O(force) is set.
+  - When nothing is due the module makes no network access at all, so a daily run across a fleet
+    costs next to nothing.
+  - When due, it does the whole http-01 exchange in one call. It writes the challenge files under
+    O(webroot), checks them over HTTP itself, lets the CA validate, finalizes, and removes the
+    files again in every outcome.
+  - The key, certificate, chain and full chain are replaced as one atomic swap, and the previous
+    version is kept. A crash at any moment leaves the old pair intact.
+  - Wildcard names need dns-01 and are refused, as are IP addresses.
+author:
+  - zerodowntime.acme developers (@zerodowntime)
+extends_documentation_fragment:
+  - zerodowntime.acme.acme
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Reports whether the certificate would be renewed, and why, without contacting anyone.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: Shows the change of the name set and of the expiry.
+  action_group:
+    description: Use C(group/zerodowntime.acme.acme) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - zerodowntime.acme.acme
+options:
+  domains:
+    description:
+      - The DNS names of the certificate. The first one is the primary name.
+      - Compared regardless of order and case. Internationalised names are sent as punycode.
+      - At most 100 names. No wildcards and no IP addresses.
+    type: list
+    elements: str
+    required: true
+  name:
+    description:
+      - The lineage's folder name under O(cert_dir).
+      - Defaults to the first of O(domains).
+    type: str
+  webroot:
+    description:
+      - The folder that nginx uses as C(root) for C(/.well-known/acme-challenge/) on port 80, as
+        certbot's C(-w). Challenge files go to C(WEBROOT/.well-known/acme-challenge/TOKEN).
+    type: path
+    required: true
+  cert_dir:
+    description:
+      - Where lineages live. The files are C(CERT_DIR/NAME/privkey.pem) (mode C(0600)),
+        C(cert.pem), C(chain.pem) and C(fullchain.pem).
+      - C(CERT_DIR/NAME) is a link that is swapped atomically to a new version folder under
+        C(CERT_DIR/.versions/NAME/), where the previous version is kept.
+    type: path
+    default: /etc/zerodowntime-acme/live
+  key_type:
+    description:
+      - The type of the certificate's private key. Changing it renews the certificate.
+    type: str
+    choices: [ec256, ec384, rsa2048, rsa3072, rsa4096]
+    default: ec256
+  reuse_key:
+    description:
+      - Keep the current private key on renewal (when its type still matches), for example when
+        the public key is pinned. By default every renewal gets a new key.
+    type: bool
+    default: false
+  force:
+    description:
+      - Renew now, whatever the renewal decision says.
+    type: bool
+    default: false
+  deploy_hook:
+    description:
+      - A shell command run on the managed host only when a new certificate was written, for
+        example C(nginx -t && systemctl reload nginx). In a playbook, a handler is the idiomatic
+        way; the hook is what makes an ad-hoc C(ansible -m) renewal complete.
+      - It gets the environment variables E(RENEWED_LINEAGE) (the lineage folder) and
+        E(RENEWED_DOMAINS) (space-separated names), as certbot's deploy hooks do.
+      - When it fails the task fails with its output, and the new certificate stays in place.
+    type: str
+  self_check:
+    description:
+      - Before asking the CA to validate, fetch each challenge URL over plain HTTP from the
+        managed host.
+      - A wrong answer (a 404, or other content) fails at once with the URL and what nginx must
+        serve, so no failed validation is spent at the CA.
+      - When the name does not resolve or the connection fails from the host itself (NAT hairpin,
+        split DNS), the module warns and goes on.
+    type: bool
+    default: true
+notes:
+  - Serve the challenge path from every port-80 server of the names, for example with
+    C(location ^~ /.well-known/acme-challenge/ { root /var/www/well-known; default_type text/plain; }).
+    The C(zerodowntime.acme.nginx) role sets this up.
+  - Reload nginx through a handler that runs C(nginx -t) first, and only when this task changed.
+seealso:
+  - name: RFC 8555, ACME
+    description: The protocol.
+    link: https://www.rfc-editor.org/rfc/rfc8555
+  - name: Let's Encrypt rate limits
+    description: Why the module never orders a certificate that is not due.
+    link: https://letsencrypt.org/docs/rate-limits/
+"""
+
+EXAMPLES = r"""
+- name: Obtain or renew the certificate of www.example.org
+  zerodowntime.acme.certificate:
+    domains:
+      - www.example.org
+      - example.org
+    webroot: /var/www/well-known
+    account_email: hostmaster@example.org
+    terms_agreed: true
+  notify: Reload nginx
+
+- name: Try things out against Let's Encrypt's staging CA, with an RSA key
+  zerodowntime.acme.certificate:
+    domains: [staging.example.org]
+    webroot: /var/www/well-known
+    directory_url: https://acme-staging-v02.api.letsencrypt.org/directory
+    key_type: rsa2048
+    terms_agreed: true
+
+# Ad hoc, with the reload done by the module itself:
+# ansible web1 -b -m zerodowntime.acme.certificate \
+#   -a "domains=www.example.org webroot=/var/www/well-known terms_agreed=true
+#       deploy_hook='nginx -t && systemctl reload nginx'"
+"""
+
+RETURN = r"""
+changed:
+  description: Whether a new certificate was written (or, in check mode, would be).
+  returned: always
+  type: bool
+reason:
+  description: One sentence on why the certificate was renewed, or why not.
+  returned: always
+  type: str
+  sample: "not due: 60 days of its 90-day lifetime left; due on 2027-01-28 10:00 UTC, when a third is left"
+name:
+  description: The lineage's name.
+  returned: always
+  type: str
+  sample: www.example.org
+domains:
+  description: The names of the certificate now in place (empty when there is none).
+  returned: always
+  type: list
+  elements: str
+  sample: [www.example.org, example.org]
+not_before:
+  description: Start of the current certificate's validity, ISO 8601 UTC.
+  returned: when a certificate is in place
+  type: str
+  sample: "2026-11-29T10:00:00Z"
+not_after:
+  description: End of the current certificate's validity, ISO 8601 UTC.
+  returned: when a certificate is in place
+  type: str
+  sample: "2027-02-27T10:00:00Z"
+serial:
+  description: The current certificate's serial number, in lower-case hex.
+  returned: when a certificate is in place
+  type: str
+  sample: 4a3b2c1d
+renew_at:
+  description: When the current certificate becomes due for renewal, ISO 8601 UTC.
+  returned: when a certificate issued through O(directory_url) is in place
+  type: str
+  sample: "2027-01-28T10:00:00Z"
+paths:
+  description: The files of the lineage.
+  returned: always
+  type: dict
+  contains:
+    privkey:
+      description: The private key (mode 0600).
+      type: str
+      sample: /etc/zerodowntime-acme/live/www.example.org/privkey.pem
+    cert:
+      description: The certificate alone.
+      type: str
+      sample: /etc/zerodowntime-acme/live/www.example.org/cert.pem
+    chain:
+      description: The intermediate certificates, as the CA returned them.
+      type: str
+      sample: /etc/zerodowntime-acme/live/www.example.org/chain.pem
+    fullchain:
+      description: Certificate and chain; use it for nginx's C(ssl_certificate).
+      type: str
+      sample: /etc/zerodowntime-acme/live/www.example.org/fullchain.pem
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
+from ansible_collections.zerodowntime.acme.plugins.module_utils.issuance import ensure
+from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import (
+    DEFAULT_CERT_DIR,
+    DEFAULT_TIMEOUT,
+    KEY_TYPES,
+    LETSENCRYPT,
+    CertificateSpec,
+)
+
+ARGUMENT_SPEC = dict(
+    domains=dict(type="list", elements="str", required=True),
+    name=dict(type="str"),
+    webroot=dict(type="path", required=True),
+    cert_dir=dict(type="path", default=DEFAULT_CERT_DIR),
+    directory_url=dict(type="str", default=LETSENCRYPT),
+    ca_bundle=dict(type="path"),
+    validate_certs=dict(type="bool", default=True),
+    account_key=dict(type="path", no_log=False),
+    account_email=dict(type="str"),
+    terms_agreed=dict(type="bool", default=False),
+    key_type=dict(type="str", choices=list(KEY_TYPES), default="ec256", no_log=False),
+    reuse_key=dict(type="bool", default=False, no_log=False),
+    force=dict(type="bool", default=False),
+    deploy_hook=dict(type="str"),
+    self_check=dict(type="bool", default=True),
+    timeout=dict(type="int", default=DEFAULT_TIMEOUT),
+)
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    spec = CertificateSpec(**{k: params[k] for k in ARGUMENT_SPEC if k != "deploy_hook"})
+    try:
+        outcome = ensure(spec, check_mode=module.check_mode)
+    except AcmeError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in outcome.warnings:
+        module.warn(warning)
+
+    result = dict(
+        changed=outcome.changed, reason=outcome.reason, name=outcome.name, domains=outcome.domains,
+        paths=outcome.paths, not_before=outcome.not_before, not_after=outcome.not_after,
+        serial=outcome.serial, renew_at=outcome.renew_at,
+    )
+    if module._diff:
+        result["diff"] = outcome.diff
+    hook = params["deploy_hook"]
+    if hook and outcome.changed and not module.check_mode:
+        rc, out, err = module.run_command(hook, use_unsafe_shell=True, environ_update={
+            "RENEWED_LINEAGE": os.path.dirname(outcome.paths["fullchain"]),
+            "RENEWED_DOMAINS": " ".join(outcome.domains),
+        })
+        if rc != 0:
+            module.fail_json(
+                msg=f"the deploy hook failed with exit code {rc}; the new certificate is in place at "
+                    f"{outcome.paths['fullchain']}, so fix the hook and run it by hand",
+                rc=rc, stdout=out, stderr=err, **result,
+            )
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""A real Pebble (validating for real) and a real nginx on 127.0.0.2, and a way to run the module
+through `ansible` exactly as a user does."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+from tools.testbed import hosts
+from tools.testbed.nginx import Nginx
+from tools.testbed.pebble import Pebble
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STATE = os.path.join(ROOT, "build", "integration")
+ADDRESS = "127.0.0.2"
+ZONE = "zdt.test"
+# Names that resolve to nginx for Pebble (challtestsrv) and for this machine (/etc/hosts).
+NAMES = ["a", "b", "b2", "key", "force", "hook", "hookfail", "check", "wrongroot", "terms", "badkey", "dirkey", "hosts"]
+# Resolves for Pebble only: the module's self-check cannot reach it from here and must just warn.
+PEBBLE_ONLY = "hairpin"
+
+
+def fqdn(label: str) -> str:
+    return f"{label}.{ZONE}"
+
+
+@dataclass
+class Testbed:
+    pebble: Pebble
+    nginx: Nginx
+    state: str
+
+    @property
+    def webroot(self) -> str:
+        return self.nginx.webroot
+
+    def args(self, label: str, **extra) -> dict:
+        """Module arguments for a certificate named after `label`, against this Pebble."""
+        base = dict(
+            domains=[fqdn(label)], webroot=self.webroot, cert_dir=os.path.join(self.state, "live"),
+            directory_url=self.pebble.directory_url, ca_bundle=self.pebble.ca_bundle,
+            account_key=os.path.join(self.state, "account.pem"), terms_agreed=True,
+        )
+        base.update(extra)
+        return base
+
+
+def ansible_env() -> dict[str, str]:
+    build = os.path.join(ROOT, "build")
+    return dict(
+        os.environ,
+        ANSIBLE_HOME=os.path.join(build, "ansible"),
+        ANSIBLE_LOCAL_TEMP=os.path.join(build, "ansible", "tmp"),
+        ANSIBLE_REMOTE_TEMP=os.path.join(build, "ansible", "remote-tmp"),
+        ANSIBLE_COLLECTIONS_PATH=os.path.join(build, "collections"),
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_NOCOLOR="1",
+        PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+    )
+
+
+def run_module(args: dict, *, check: bool = False, diff: bool = False,
+               module: str = "zerodowntime.acme.certificate") -> dict:
+    """Run one module ad hoc on localhost, as `ansible localhost -m MODULE -a ARGS`; return its result."""
+    env = dict(ansible_env(), ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+    command = ["ansible", "localhost", "-m", module, "-a", json.dumps(args)]
+    command += ["--check"] if check else []
+    command += ["--diff"] if diff else []
+    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, check=False)
+    try:
+        report = json.loads(done.stdout)
+    except ValueError:
+        raise AssertionError(f"ansible printed no JSON (rc {done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return report["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+@pytest.fixture(scope="session")
+def testbed():
+    shutil.rmtree(STATE, ignore_errors=True)
+    os.makedirs(STATE)
+    pebble = Pebble(os.path.join(STATE, "pebble")).start()
+    nginx = None
+    try:
+        nginx = Nginx(os.path.join(STATE, "nginx"), ADDRESS, os.path.join(STATE, "webroot")).start()
+        for label in NAMES + [PEBBLE_ONLY]:
+            pebble.add_a(fqdn(label), ADDRESS)
+        hosts.remove_all()
+        hosts.add(ADDRESS, [fqdn(label) for label in NAMES])
+        yield Testbed(pebble, nginx, STATE)
+    finally:
+        hosts.remove_all()
+        if nginx:
+            nginx.stop()
+        pebble.stop()

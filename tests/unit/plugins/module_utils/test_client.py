@@ -1,0 +1,84 @@
+"""The parts of the ACME session that are ours, not the library's: tests plugins/module_utils/client.py.
+
+The protocol itself is exercised against a real Pebble in tests/integration.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import stat
+
+import pytest
+from acme import messages
+
+from ansible_collections.zerodowntime.acme.plugins.module_utils import client
+from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AccountError, CAError
+
+BAD_NONCE = messages.Error.with_code("badNonce", detail="JWS has an invalid anti-replay nonce")
+
+
+class _ScriptedNetwork(client._Network):
+    """The real retry logic over a scripted `_post_once` (the signing and HTTP it would do are the
+    library's, tested there)."""
+
+    def __init__(self, answers):
+        super().__init__(key=None)
+        self.answers = list(answers)
+        self.calls = 0
+
+    def _post_once(self, *args, **kwargs):
+        self.calls += 1
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def test_several_rejected_nonces_in_a_row_are_survived():
+    net = _ScriptedNetwork([BAD_NONCE, BAD_NONCE, BAD_NONCE, "response"])
+    assert net.post("https://ca/x", None) == "response"
+    assert net.calls == 4
+
+
+def test_other_problems_are_not_retried():
+    net = _ScriptedNetwork([messages.Error.with_code("unauthorized"), "response"])
+    with pytest.raises(messages.Error):
+        net.post("https://ca/x", None)
+    assert net.calls == 1
+
+
+def test_retries_are_bounded():
+    net = _ScriptedNetwork([BAD_NONCE] * (client.BAD_NONCE_RETRIES + 1))
+    with pytest.raises(messages.Error):
+        net.post("https://ca/x", None)
+    assert net.calls == client.BAD_NONCE_RETRIES + 1
+
+
+def test_missing_account_key_is_created_0600(tmp_path):
+    path = tmp_path / "accounts" / "ca.pem"
+    jwk, alg = client._account_jwk(str(path))
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+    assert alg.name == "ES256"
+    assert client._account_jwk(str(path))[0].thumbprint() == jwk.thumbprint()
+
+
+def test_garbage_account_key_is_an_account_error(tmp_path):
+    path = tmp_path / "account.pem"
+    path.write_text("not a key")
+    with pytest.raises(AccountError, match="not an unencrypted PEM private key"):
+        client._account_jwk(str(path))
+
+
+def test_polling_stops_at_the_deadline():
+    past = datetime.datetime.now() - datetime.timedelta(seconds=1)
+    with pytest.raises(CAError, match="before the timeout"):
+        client._sleep_until(datetime.datetime.now(), past, "the CA did not validate a.example")
+
+
+def test_retry_after_beyond_the_deadline_sleeps_only_until_the_deadline():
+    start = datetime.datetime.now()
+    deadline = start + datetime.timedelta(seconds=0.2)
+    client._sleep_until(start + datetime.timedelta(hours=6), deadline, "x")
+    assert datetime.datetime.now() - start < datetime.timedelta(seconds=2)

@@ -1,0 +1,84 @@
+"""The orchestration's offline paths: tests plugins/module_utils/issuance.py.
+
+The paths that talk to a CA are tested against a real Pebble in tests/integration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ansible_collections.zerodowntime.acme.plugins.module_utils import issuance, lineage
+from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import CertificateSpec
+from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
+from tests.unit.conftest import make_cert
+
+# Nothing listens here: a test that reached the network would fail with a CA error, not pass.
+UNREACHABLE = "https://127.0.0.1:9/dir"
+
+
+def _spec(tmp_path, **kw):
+    os.makedirs(tmp_path / "webroot", exist_ok=True)
+    base = dict(domains=["a.example"], webroot=str(tmp_path / "webroot"), cert_dir=str(tmp_path / "live"),
+                directory_url=UNREACHABLE, account_key=str(tmp_path / "account.pem"))
+    base.update(kw)
+    return CertificateSpec(**base)
+
+
+def _install(tmp_path, domains=("a.example",)):
+    os.makedirs(tmp_path / "webroot", exist_ok=True)
+    key, chain = make_cert(list(domains))
+    lineage.write(str(tmp_path / "live"), domains[0], key, chain, {"directory_url": UNREACHABLE})
+
+
+@pytest.mark.parametrize("change, words", [
+    (dict(domains=["*.example"]), "wildcard"),
+    (dict(domains=[]), "empty"),
+    (dict(domains=["10.0.0.1"]), "IP address"),
+    (dict(webroot="/nonexistent/webroot"), "does not exist"),
+    (dict(key_type="dsa1024"), "key_type"),
+    (dict(name="../x"), "folder name"),
+])
+def test_bad_input_fails_before_anything(tmp_path, change, words):
+    with pytest.raises(ConfigError, match=words):
+        issuance.ensure(_spec(tmp_path, **change))
+    assert not os.path.exists(tmp_path / "live")
+
+
+def test_check_mode_reports_due_and_touches_nothing(tmp_path):
+    outcome = issuance.ensure(_spec(tmp_path), check_mode=True)
+    assert outcome.changed and outcome.reason == "no certificate exists yet"
+    assert outcome.diff == {"before": {}, "after": {"domains": ["a.example"], "not_after": "(a new certificate)"}}
+    assert not os.path.exists(tmp_path / "live") and not os.path.exists(tmp_path / "account.pem")
+
+
+def test_not_due_returns_the_current_certificate(tmp_path):
+    _install(tmp_path)
+    outcome = issuance.ensure(_spec(tmp_path))
+    assert not outcome.changed and outcome.reason.startswith("not due")
+    assert outcome.domains == ["a.example"] and outcome.serial and outcome.renew_at
+    assert outcome.paths["fullchain"] == str(tmp_path / "live" / "a.example" / "fullchain.pem")
+
+
+def test_a_run_with_nothing_due_imports_neither_acme_nor_cryptography(tmp_path):
+    _install(tmp_path)
+    spec = json.dumps(dict(domains=["a.example"], webroot=str(tmp_path / "webroot"),
+                           cert_dir=str(tmp_path / "live"), directory_url=UNREACHABLE,
+                           account_key=str(tmp_path / "account.pem")))
+    script = textwrap.dedent(f"""
+        import json, sys
+        from ansible_collections.zerodowntime.acme.plugins.module_utils import issuance, spec
+        outcome = issuance.ensure(spec.CertificateSpec(**json.loads({spec!r})))
+        heavy = ("acme", "josepy", "requests", "urllib3", "cryptography", "urllib.request")
+        loaded = sorted(m for m in heavy if m in sys.modules)
+        print(json.dumps({{"changed": outcome.changed, "loaded": loaded}}))
+    """)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {"changed": False, "loaded": []}

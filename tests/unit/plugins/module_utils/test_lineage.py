@@ -1,0 +1,150 @@
+"""The lineage on disk and its atomic swap: tests plugins/module_utils/lineage.py."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from ansible_collections.zerodowntime.acme.plugins.module_utils import lineage
+from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import StorageError
+from tests.unit.conftest import make_cert
+
+
+def _read_files(cert_dir, name):
+    paths = lineage.paths_for(str(cert_dir), name)
+    return {k: open(p, "rb").read() for k, p in paths.as_dict().items()}
+
+
+def test_write_then_read(tmp_path):
+    key, chain = make_cert(["a.example", "b.example"])
+    paths = lineage.write(str(tmp_path), "a", key, chain, {"directory_url": "https://ca/dir"})
+    got = lineage.read(str(tmp_path), "a")
+    assert got.cert.domains == ["a.example", "b.example"]
+    assert got.meta["directory_url"] == "https://ca/dir"
+    assert got.meta["certificate"]["domains"] == ["a.example", "b.example"]
+    files = _read_files(tmp_path, "a")
+    assert files["privkey"] == key
+    assert files["fullchain"] == files["cert"] + files["chain"]
+    assert files["cert"].count(b"BEGIN CERTIFICATE") == 1
+    assert files["chain"].count(b"BEGIN CERTIFICATE") == 1
+    assert stat.S_IMODE(os.stat(paths.privkey).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(paths.fullchain).st_mode) == 0o644
+
+
+def test_private_key_is_0600_whatever_the_umask(tmp_path):
+    old = os.umask(0)
+    try:
+        key, chain = make_cert(["a.example"])
+        paths = lineage.write(str(tmp_path), "a", key, chain, {})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(paths.privkey).st_mode) == 0o600
+
+
+def test_read_missing_is_none(tmp_path):
+    assert lineage.read(str(tmp_path), "nothing") is None
+
+
+def test_read_garbage_reports_the_problem(tmp_path):
+    os.makedirs(tmp_path / "a")
+    (tmp_path / "a" / "cert.pem").write_text("garbage")
+    got = lineage.read(str(tmp_path), "a")
+    assert got.cert is None and "not a PEM certificate" in got.problem
+
+
+def test_renewal_keeps_exactly_the_previous_version(tmp_path):
+    versions = []
+    for n in range(3):
+        key, chain = make_cert([f"v{n}.example"])
+        lineage.write(str(tmp_path), "a", key, chain, {})
+        versions.append((key, chain))
+    kept = sorted(os.listdir(tmp_path / ".versions" / "a"))
+    assert kept == ["2", "3"]
+    assert os.readlink(tmp_path / "a") == os.path.join(".versions", "a", "3")
+    previous = tmp_path / ".versions" / "a" / "2"
+    assert (previous / "privkey.pem").read_bytes() == versions[1][0]
+
+
+def test_crash_while_writing_leaves_the_old_pair_in_place(tmp_path, monkeypatch):
+    old_key, old_chain = make_cert(["a.example"])
+    lineage.write(str(tmp_path), "a", old_key, old_chain, {})
+    before = _read_files(tmp_path, "a")
+
+    real_write = lineage._write_new_file
+    calls = []
+
+    def dies_on_third_file(path, data, mode):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        real_write(path, data, mode)
+
+    monkeypatch.setattr(lineage, "_write_new_file", dies_on_third_file)
+    new_key, new_chain = make_cert(["a.example"])
+    with pytest.raises(StorageError, match="previous files are still in place"):
+        lineage.write(str(tmp_path), "a", new_key, new_chain, {})
+    assert _read_files(tmp_path, "a") == before
+
+
+def test_crash_before_the_link_swap_leaves_the_old_pair(tmp_path, monkeypatch):
+    old_key, old_chain = make_cert(["a.example"])
+    lineage.write(str(tmp_path), "a", old_key, old_chain, {})
+    before = _read_files(tmp_path, "a")
+
+    def no_rename(src, dst):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(lineage.os, "rename", no_rename)
+    new_key, new_chain = make_cert(["a.example"])
+    with pytest.raises(StorageError):
+        lineage.write(str(tmp_path), "a", new_key, new_chain, {})
+    assert _read_files(tmp_path, "a") == before
+
+
+def test_key_and_cert_change_together(tmp_path):
+    # Whatever NAME resolves to, its key and certificate belong together: both are read through the
+    # one link that the swap replaces.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    for n in range(2):
+        key, chain = make_cert(["a.example"])
+        lineage.write(str(tmp_path), "a", key, chain, {})
+        files = _read_files(tmp_path, "a")
+        private = serialization.load_pem_private_key(files["privkey"], None)
+        cert = x509.load_pem_x509_certificate(files["cert"])
+        assert private.public_key().public_numbers() == cert.public_key().public_numbers()
+
+
+def test_a_plain_folder_is_adopted_as_the_previous_version(tmp_path):
+    old_key, old_chain = make_cert(["a.example"])
+    os.makedirs(tmp_path / "a")
+    (tmp_path / "a" / "privkey.pem").write_bytes(old_key)
+    (tmp_path / "a" / "fullchain.pem").write_bytes(old_chain)
+    key, chain = make_cert(["a.example"])
+    lineage.write(str(tmp_path), "a", key, chain, {})
+    assert os.path.islink(tmp_path / "a")
+    assert (tmp_path / ".versions" / "a" / "0" / "privkey.pem").read_bytes() == old_key
+
+
+def test_split_fullchain_rejects_no_certificate():
+    with pytest.raises(StorageError):
+        lineage.split_fullchain(b"no pem here")
+
+
+def test_summary_in_meta_describes_the_certificate(tmp_path):
+    key, chain = make_cert(["a.example", "b.example"])
+    lineage.write(str(tmp_path), "a", key, chain, {})
+    from_summary = lineage.read(str(tmp_path), "a").cert
+    parsed = lineage.cert_info(open(tmp_path / "a" / "cert.pem", "rb").read())
+    assert from_summary == parsed
+
+
+def test_a_cert_replaced_by_hand_is_parsed_not_taken_from_the_summary(tmp_path):
+    key, chain = make_cert(["a.example"])
+    lineage.write(str(tmp_path), "a", key, chain, {})
+    _other_key, other = make_cert(["other.example"])
+    (tmp_path / "a" / "cert.pem").write_bytes(lineage.split_fullchain(other)[0])
+    assert lineage.read(str(tmp_path), "a").cert.domains == ["other.example"]

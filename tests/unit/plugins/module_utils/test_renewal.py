@@ -1,0 +1,121 @@
+"""The renewal decision table: tests plugins/module_utils/renewal.py."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from ansible_collections.zerodowntime.acme.plugins.module_utils import lineage, renewal
+from tests.unit.conftest import NOW, make_cert
+
+DIR = "https://acme.test/dir"
+DAY = datetime.timedelta(days=1)
+HOUR = datetime.timedelta(hours=1)
+
+
+def _lineage(domains=("a.example",), *, lifetime=90 * DAY, age=0 * DAY, key_type="ec256",
+             self_signed=False, directory_url=DIR):
+    _key, pem = make_cert(list(domains), not_before=NOW - age, lifetime=lifetime, key_type=key_type,
+                          self_signed=self_signed)
+    meta = {"directory_url": directory_url} if directory_url else {}
+    return lineage.Lineage("a", lineage.paths_for("/x", "a"), lineage.cert_info(pem), meta=meta)
+
+
+def _decide(current, domains=("a.example",), key_type="ec256", force=False):
+    return renewal.decide(current, domains=list(domains), key_type=key_type, directory_url=DIR,
+                          force=force, now=NOW)
+
+
+@pytest.mark.parametrize("lifetime, age, due", [
+    # 90 days: due once a third (30 days) is left, i.e. from day 60.
+    (90 * DAY, 0 * DAY, False),
+    (90 * DAY, 59 * DAY, False),
+    (90 * DAY, 60 * DAY + HOUR, True),
+    (90 * DAY, 95 * DAY, True),             # expired
+    # 45 days (tlsserver, and Let's Encrypt's default from 2028): due from day 30.
+    (45 * DAY, 29 * DAY, False),
+    (45 * DAY, 30 * DAY + HOUR, True),
+    # 6 days (shortlived): under 10 days, so due when half is left: from hour 72.
+    (6 * DAY, 2 * DAY, False),
+    (6 * DAY, 71 * HOUR, False),
+    (6 * DAY, 73 * HOUR, True),
+    # 160 hours, Let's Encrypt's shortlived profile exactly: due after 80 hours.
+    (160 * HOUR, 79 * HOUR, False),
+    (160 * HOUR, 81 * HOUR, True),
+])
+def test_lifetime_fraction(lifetime, age, due):
+    decision = _decide(_lineage(lifetime=lifetime, age=age))
+    assert decision.due is due, decision.reason
+    assert decision.renew_at is not None
+
+
+def test_six_day_certificate_is_not_renewed_on_every_run():
+    # A fixed "30 days before expiry" rule would renew this on every run.
+    decision = _decide(_lineage(lifetime=6 * DAY, age=1 * DAY))
+    assert not decision.due
+    assert decision.renew_at == NOW - 1 * DAY + 3 * DAY
+
+
+def test_renew_at_is_two_thirds_into_a_long_lifetime():
+    start = NOW
+    assert renewal.renew_at(start, start + 90 * DAY) == start + 60 * DAY
+    assert renewal.renew_at(start, start + 45 * DAY) == start + 30 * DAY
+
+
+def test_no_certificate_is_due():
+    decision = _decide(None)
+    assert decision.due and "no certificate" in decision.reason
+
+
+def test_unreadable_certificate_is_due():
+    broken = lineage.Lineage("a", lineage.paths_for("/x", "a"), None, problem="not PEM")
+    decision = _decide(broken)
+    assert decision.due and "not PEM" in decision.reason
+
+
+@pytest.mark.parametrize("wanted", [
+    ["a.example"], ["A.EXAMPLE"], ["b.example", "a.example"], ["B.example", "a.example"],
+])
+def test_same_names_in_any_order_and_case_are_not_due(wanted):
+    current = _lineage(domains=("a.example", "b.example") if len(wanted) == 2 else ("a.example",))
+    assert not _decide(current, domains=wanted).due
+
+
+def test_changed_names_are_due_and_named():
+    decision = _decide(_lineage(domains=("a.example", "b.example")), domains=["a.example", "c.example"])
+    assert decision.due
+    assert "adds c.example" in decision.reason and "removes b.example" in decision.reason
+
+
+@pytest.mark.parametrize("have, want", [("ec256", "rsa2048"), ("rsa2048", "ec256"), ("ec256", "ec384")])
+def test_changed_key_type_is_due(have, want):
+    decision = _decide(_lineage(key_type=have), key_type=want)
+    assert decision.due and f"from {have} to {want}" in decision.reason
+
+
+def test_self_signed_placeholder_is_due():
+    decision = _decide(_lineage(self_signed=True))
+    assert decision.due and "self-signed" in decision.reason
+
+
+@pytest.mark.parametrize("issued_by, words", [("https://other.test/dir", "other.test"), (None, "not issued")])
+def test_certificate_from_another_directory_is_due(issued_by, words):
+    decision = _decide(_lineage(directory_url=issued_by))
+    assert decision.due and words in decision.reason
+
+
+def test_force_is_due_even_when_fresh():
+    decision = _decide(_lineage(), force=True)
+    assert decision.due and "force" in decision.reason
+
+
+def test_not_due_reason_says_when():
+    decision = _decide(_lineage(age=10 * DAY))
+    assert not decision.due
+    assert decision.reason.startswith("not due: 80 days of its 90-day lifetime left")
+    assert "2027-01-18" in decision.reason
+
+
+def test_describe_name_change_is_empty_for_equal_sets():
+    assert renewal.describe_name_change(["A.example", "b.example"], ["b.example", "a.example"]) == ""

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs the Debian packages that the tests and the demo need on this (Debian 12) machine.
+# Idempotent: apt runs only when a package is missing.
+set -eu
+
+packages="nginx-light python3-venv openssl curl ca-certificates shellcheck"
+missing=""
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "setup-host: run as root to install:$missing" >&2
+    exit 1
+fi
+
+# The system's nginx must not start on install: the tests run their own nginx on 127.0.0.x:80,
+# and Debian's default site would hold port 80 on every address.
+policy=/usr/sbin/policy-rc.d
+created_policy=no
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod 755 "$policy"
+    created_policy=yes
+fi
+apt-get update -q
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+if [ "$created_policy" = yes ]; then
+    rm -f "$policy"
+fi

@@ -1,0 +1,99 @@
+"""Pebble (the ACME test server) and pebble-challtestsrv (its DNS) on loopback, validating for real.
+
+Nonce rejection (5%) and authorization reuse (50%) stay at Pebble's defaults: the client must cope.
+PEBBLE_VA_NOSLEEP only removes Pebble's artificial validation delay.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import urllib.request
+
+from . import procs
+from .tlsca import make_api_tls
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DAY = 86400
+DEFAULT_PROFILES = {"default": {"description": "90-day certificates", "validityPeriod": 90 * DAY}}
+
+
+class Pebble:
+    def __init__(self, state_dir: str, *, bin_dir: str = os.path.join(ROOT, "build", "pebble", "bin"),
+                 acme_port: int = 14000, management_port: int = 15000, dns_port: int = 8053,
+                 dns_management_port: int = 8055, profiles: dict | None = None) -> None:
+        self.state_dir = os.path.abspath(state_dir)
+        self.bin_dir = bin_dir
+        self.acme_port = acme_port
+        self.management_port = management_port
+        self.dns_port = dns_port
+        self.dns_management_port = dns_management_port
+        self.profiles = profiles or DEFAULT_PROFILES
+        self.directory_url = f"https://127.0.0.1:{acme_port}/dir"
+        self.ca_bundle = os.path.join(self.state_dir, "tls", "ca.pem")
+        self.log_path = os.path.join(self.state_dir, "pebble.log")
+        self._pebble = None
+        self._dns = None
+
+    def start(self) -> "Pebble":
+        os.makedirs(self.state_dir, exist_ok=True)
+        for port in (self.acme_port, self.management_port, self.dns_management_port):
+            if procs.port_in_use("127.0.0.1", port):
+                raise RuntimeError(f"127.0.0.1:{port} is taken; is another Pebble running?")
+        _ca, cert, key = make_api_tls(os.path.join(self.state_dir, "tls"))
+        config = {"pebble": {
+            "listenAddress": f"127.0.0.1:{self.acme_port}",
+            "managementListenAddress": f"127.0.0.1:{self.management_port}",
+            "certificate": cert, "privateKey": key,
+            # The CA fetches http://NAME/ on port 80, as in production.
+            "httpPort": 80, "tlsPort": 443,
+            "ocspResponderURL": "", "externalAccountBindingRequired": False,
+            "retryAfter": {"authz": 1, "order": 1},
+            "keyAlgorithm": "ecdsa",
+            "profiles": self.profiles,
+        }}
+        config_path = os.path.join(self.state_dir, "pebble-config.json")
+        with open(config_path, "w", encoding="utf-8") as f:
+            json.dump(config, f, indent=2)
+        dns = f"127.0.0.1:{self.dns_port}"
+        self._dns = procs.start([
+            os.path.join(self.bin_dir, "pebble-challtestsrv"),
+            "-management", f"127.0.0.1:{self.dns_management_port}", "-dnsserver", dns,
+            "-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", "",
+            "-defaultIPv4", "", "-defaultIPv6", "",
+        ], os.path.join(self.state_dir, "challtestsrv.log"))
+        procs.wait_for_port("127.0.0.1", self.dns_management_port, proc=self._dns)
+        self._pebble = procs.start(
+            [os.path.join(self.bin_dir, "pebble"), "-config", config_path, "-dnsserver", dns],
+            self.log_path, env={"PEBBLE_VA_NOSLEEP": "1"},
+        )
+        procs.wait_for_port("127.0.0.1", self.acme_port, proc=self._pebble)
+        procs.wait_for_port("127.0.0.1", self.management_port, proc=self._pebble)
+        return self
+
+    def stop(self) -> None:
+        procs.stop(self._pebble)
+        procs.stop(self._dns)
+
+    def add_a(self, host: str, address: str) -> None:
+        """Make `host` resolve to `address` for Pebble's validation."""
+        body = json.dumps({"host": host, "addresses": [address]}).encode()
+        url = f"http://127.0.0.1:{self.dns_management_port}/add-a"
+        with urllib.request.urlopen(urllib.request.Request(url, data=body, method="POST"), timeout=5):
+            pass
+
+    def root_pem(self) -> bytes:
+        """Pebble's current root (it changes on every start)."""
+        return self._management_get("/roots/0")
+
+    def _management_get(self, path: str) -> bytes:
+        context = ssl.create_default_context(cafile=self.ca_bundle)
+        url = f"https://127.0.0.1:{self.management_port}{path}"
+        with urllib.request.urlopen(url, context=context, timeout=10) as response:
+            return bytes(response.read())
+
+    def request_count(self) -> int:
+        """How many ACME requests Pebble has logged so far."""
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return sum(1 for line in f if "-> calling handler()" in line)
