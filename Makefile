@@ -22,7 +22,7 @@ export NO_COLOR                := 1
 export PATH                    := $(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: all setup host venv pebble collection demo test sanity lint unit integration bench build lock clean
+.PHONY: all setup host venv pebble collection demo test sanity lint unit integration molecule bench build lock clean
 
 all: test
 
@@ -49,13 +49,13 @@ $(COLL_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn $(ROOT) $@
 
-## demo: one certificate issued by a local Pebble and served by nginx, then a run that changes nothing
+## demo: the nginx role on a container against a local Pebble: served, idempotent, renewed under load
 demo: setup
 	$(PY) -m tools.demo
 
 ## test: everything CI runs
 test: setup
-	$(MAKE) --no-print-directory sanity lint unit integration
+	$(MAKE) --no-print-directory sanity lint unit integration molecule
 
 # ansible-test wants a real ansible_collections/NAMESPACE/NAME tree: copy the files git knows
 # there, as a repository of its own (inside this one, build/ is ignored and ansible-test would skip it).
@@ -77,6 +77,10 @@ unit: setup
 
 integration: setup
 	pytest -q tests/integration
+
+# Starts dockerd and builds the base images when needed, then runs every scenario against a local Pebble.
+molecule: setup
+	$(PY) tools/run_molecule.py
 
 ## bench: the module's no-op against ansible.builtin.stat, recorded in bench/RESULTS.md
 bench: setup

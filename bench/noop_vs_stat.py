@@ -19,9 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tools.testbed import hosts  # noqa: E402
-from tools.testbed.nginx import Nginx  # noqa: E402
-from tools.testbed.pebble import Pebble  # noqa: E402
+from tools.testbed.stack import ca_and_web  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STATE = os.path.join(ROOT, "build", "bench")
@@ -39,13 +37,8 @@ def _seconds(task: dict) -> float:
 def main() -> None:
     shutil.rmtree(STATE, ignore_errors=True)
     os.makedirs(STATE)
-    pebble = Pebble(os.path.join(STATE, "pebble"), acme_port=14200, management_port=15200,
-                    dns_port=8253, dns_management_port=8255).start()
-    nginx = None
-    try:
-        nginx = Nginx(os.path.join(STATE, "nginx"), ADDRESS, os.path.join(STATE, "webroot")).start()
-        pebble.add_a(NAME, ADDRESS)
-        hosts.add(ADDRESS, [NAME])
+    ports = dict(acme_port=14200, management_port=15200, dns_port=8253, dns_management_port=8255)
+    with ca_and_web(STATE, ADDRESS, [NAME], **ports) as (pebble, nginx):
         cert_args = {"domains": [NAME], "webroot": nginx.webroot, "cert_dir": os.path.join(STATE, "live"),
                      "account_key": os.path.join(STATE, "account.pem"), "directory_url": pebble.directory_url,
                      "ca_bundle": pebble.ca_bundle, "terms_agreed": True}
@@ -69,11 +62,6 @@ def main() -> None:
         ratio = statistics.median(noop) / statistics.median(stat)
         print(f"| {datetime.date.today()} | {PAIRS} pairs | {statistics.median(stat) * 1000:.0f} ms "
               f"| {statistics.median(noop) * 1000:.0f} ms | {ratio:.2f}x |")
-    finally:
-        hosts.remove_all()
-        if nginx:
-            nginx.stop()
-        pebble.stop()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 # Idempotent: apt runs only when a package is missing.
 set -eu
 
-packages="nginx-light python3-venv openssl curl ca-certificates shellcheck"
+packages="nginx-light python3-venv openssl curl ca-certificates shellcheck docker.io debootstrap"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

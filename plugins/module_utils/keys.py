@@ -77,3 +77,20 @@ def make_csr(private_key: Any, domains: Sequence[str]) -> bytes:
     )
     csr = builder.sign(private_key, hashes.SHA256())
     return bytes(csr.public_bytes(serialization.Encoding.PEM))
+
+
+def self_signed(private_key: Any, domains: Sequence[str], days: int = 90) -> bytes:
+    """A self-signed PEM certificate for `domains`: the placeholder that lets `nginx -t` pass
+    before the first issuance. The renewal decision treats it as due at once."""
+    import datetime
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domains[0][:_CN_MAX])])
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in domains]), critical=False)
+        .sign(private_key, hashes.SHA256())
+    )
+    return bytes(cert.public_bytes(serialization.Encoding.PEM))

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from tools.testbed import hosts
 from tools.testbed.nginx import Nginx
 from tools.testbed.pebble import Pebble
+from tools.testbed.stack import ca_and_web
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STATE = os.path.join(ROOT, "build", "integration")
@@ -84,17 +84,5 @@ def run_module(args: dict, *, check: bool = False, diff: bool = False,
 def testbed():
     shutil.rmtree(STATE, ignore_errors=True)
     os.makedirs(STATE)
-    pebble = Pebble(os.path.join(STATE, "pebble")).start()
-    nginx = None
-    try:
-        nginx = Nginx(os.path.join(STATE, "nginx"), ADDRESS, os.path.join(STATE, "webroot")).start()
-        for label in NAMES + [PEBBLE_ONLY]:
-            pebble.add_a(fqdn(label), ADDRESS)
-        hosts.remove_all()
-        hosts.add(ADDRESS, [fqdn(label) for label in NAMES])
+    with ca_and_web(STATE, ADDRESS, [fqdn(label) for label in NAMES], pebble_only=(fqdn(PEBBLE_ONLY),)) as (pebble, nginx):
         yield Testbed(pebble, nginx, STATE)
-    finally:
-        hosts.remove_all()
-        if nginx:
-            nginx.stop()
-        pebble.stop()

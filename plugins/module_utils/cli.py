@@ -1,0 +1,193 @@
+# Copyright: zerodowntime.acme contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The host CLI, `zerodowntime-acme`: the same engine as the module, run by cron without Ansible.
+
+    zerodowntime-acme renew [--force] [NAME...]   renew what is due; validate and reload nginx once
+    zerodowntime-acme status                      names, expiry and next renewal of each certificate
+    zerodowntime-acme placeholder NAME            a self-signed pair until the first issuance
+
+The role writes one JSON file per certificate (the module's options) to CONFIG_DIR/certificates/
+and the nginx commands to CONFIG_DIR/renew.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+from typing import Any, Iterator, Sequence
+
+from . import issuance, lineage, renewal
+from .errors import AcmeError, ConfigError
+from .spec import CONFIG_DIR, CertificateSpec, validated
+
+LOCK_WAIT_SECONDS = 600
+EX_TEMPFAIL = 75
+DEFAULT_COMMANDS = {"validate": ["nginx", "-t", "-q"], "reload": ["nginx", "-s", "reload"]}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="zerodowntime-acme", description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--config-dir", default=CONFIG_DIR, help="default: %(default)s")
+    commands = parser.add_subparsers(dest="command", required=True)
+    renew = commands.add_parser("renew", help="renew the certificates that are due, then reload nginx once")
+    renew.add_argument("--force", action="store_true", help="renew now, whatever the decision")
+    renew.add_argument("names", nargs="*", metavar="NAME", help="only these certificates (default: all)")
+    commands.add_parser("status", help="show each certificate's names, expiry and next renewal")
+    placeholder = commands.add_parser("placeholder", help="put a self-signed pair where no certificate exists")
+    placeholder.add_argument("names", nargs="+", metavar="NAME")
+    args = parser.parse_args(argv)
+    try:
+        specs = _load_specs(args.config_dir, args.names if args.command != "status" else [])
+        if args.command == "renew":
+            with _lock(args.config_dir):
+                return _renew(args.config_dir, specs, args.force)
+        if args.command == "status":
+            return _status(specs)
+        return _placeholder(specs)
+    except LockTimeout:
+        _log(f"another renew still holds the lock after {LOCK_WAIT_SECONDS} s; giving up")
+        return EX_TEMPFAIL
+    except AcmeError as exc:
+        _log(f"error: {exc}")
+        return 1
+
+
+def _renew(config_dir: str, specs: list[CertificateSpec], force: bool) -> int:
+    changed = failed = 0
+    for spec in specs:
+        try:
+            outcome = issuance.ensure(spec if not force else _with(spec, force=True))
+        except AcmeError as exc:
+            failed += 1
+            _log(f"{spec.name}: FAILED, the current certificate stays in place: {exc}")
+            continue
+        for warning in outcome.warnings:
+            _log(f"{spec.name}: warning: {warning}")
+        if outcome.changed:
+            changed += 1
+            _log(f"{spec.name}: renewed ({outcome.reason}); serial {outcome.serial}, expires {outcome.not_after}")
+        else:
+            _log(f"{spec.name}: {outcome.reason}")
+    if changed:
+        failed += _reload_nginx(config_dir)
+    return 1 if failed else 0
+
+
+def _reload_nginx(config_dir: str) -> int:
+    """`nginx -t`, then one reload for the whole run. Returns the number of failures (0 or 1)."""
+    commands = dict(DEFAULT_COMMANDS, **_read_json(os.path.join(config_dir, "renew.json"), default={}))
+    for step in ("validate", "reload"):
+        done = subprocess.run(commands[step], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            _log(f"nginx: {' '.join(commands[step])} failed ({done.returncode}): "
+                 f"{(done.stderr or done.stdout).strip()}; nginx keeps serving the previous certificates")
+            return 1
+    _log(f"nginx: configuration valid, reloaded with {' '.join(commands['reload'])}")
+    return 0
+
+
+def _status(specs: list[CertificateSpec]) -> int:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for spec in specs:
+        name = str(spec.name)
+        current = lineage.read(spec.cert_dir, name)
+        decision = renewal.decide(current, domains=spec.domains, key_type=spec.key_type,
+                                  directory_url=spec.directory_url, force=False, now=now)
+        cert = current.cert if current else None
+        expires = f"{cert.not_after:%Y-%m-%d %H:%M} UTC" if cert else "-"
+        renew_at = f"{decision.renew_at:%Y-%m-%d %H:%M} UTC" if decision.renew_at else "now"
+        sys.stdout.write(f"{name}: {', '.join(spec.domains)}; expires {expires}; renews {renew_at}; {decision.reason}\n")
+    return 0
+
+
+def _placeholder(specs: list[CertificateSpec]) -> int:
+    from . import keys  # cryptography: needed here only
+
+    keys.require_cryptography()
+    for spec in specs:
+        name = str(spec.name)
+        if lineage.read(spec.cert_dir, name) is not None:
+            _log(f"{name}: a certificate exists; no placeholder needed")
+            continue
+        key = keys.generate(spec.key_type)
+        lineage.write(spec.cert_dir, name, keys.to_pem(key), keys.self_signed(key, spec.domains),
+                      {"placeholder": True, "domains": spec.domains})
+        _log(f"{name}: self-signed placeholder written; the first renew replaces it")
+    return 0
+
+
+def _load_specs(config_dir: str, only: Sequence[str]) -> list[CertificateSpec]:
+    folder = os.path.join(config_dir, "certificates")
+    try:
+        files = sorted(f for f in os.listdir(folder) if f.endswith(".json"))
+    except FileNotFoundError:
+        files = []
+    specs = []
+    for filename in files:
+        data = _read_json(os.path.join(folder, filename))
+        try:
+            spec = validated(CertificateSpec(**data))
+        except TypeError as exc:
+            raise ConfigError(f"{os.path.join(folder, filename)} has an unknown or missing option: {exc}") from exc
+        specs.append(spec)
+    known = {str(s.name) for s in specs}
+    missing = [n for n in only if n not in known]
+    if missing:
+        raise ConfigError(f"no certificate named {', '.join(missing)} in {folder} (known: {', '.join(sorted(known)) or 'none'})")
+    return [s for s in specs if not only or s.name in only]
+
+
+def _read_json(path: str, default: Any = None) -> Any:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        if default is not None:
+            return default
+        raise ConfigError(f"{path} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+
+
+def _with(spec: CertificateSpec, **changes: Any) -> CertificateSpec:
+    import dataclasses
+
+    return dataclasses.replace(spec, **changes)
+
+
+@contextlib.contextmanager
+def _lock(config_dir: str) -> Iterator[None]:
+    """One renew at a time: a second one waits for the first (up to LOCK_WAIT_SECONDS)."""
+    os.makedirs(config_dir, exist_ok=True)
+    with open(os.path.join(config_dir, ".renew.lock"), "w", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _log("another renew is running; waiting for it to finish")
+            signal.signal(signal.SIGALRM, _lock_timeout)
+            signal.alarm(LOCK_WAIT_SECONDS)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            finally:
+                signal.alarm(0)
+        yield
+
+
+class LockTimeout(Exception):
+    """The lock stayed taken for LOCK_WAIT_SECONDS."""
+
+
+def _lock_timeout(signum: int, frame: Any) -> None:
+    raise LockTimeout()
+
+
+def _log(message: str) -> None:
+    sys.stdout.write(f"{datetime.datetime.now():%Y-%m-%d %H:%M:%S} zerodowntime-acme: {message}\n")
+    sys.stdout.flush()

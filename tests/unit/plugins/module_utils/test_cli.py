@@ -1,0 +1,92 @@
+"""The host CLI's offline paths: tests plugins/module_utils/cli.py.
+
+Renewals that reach a CA run against a real Pebble in the Molecule `renewal` scenario.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.zerodowntime.acme.plugins.module_utils import cli, lineage
+from tests.unit.conftest import make_cert
+
+UNREACHABLE = "https://127.0.0.1:9/dir"
+
+
+@pytest.fixture
+def config(tmp_path):
+    """A config dir with two certificates, and nginx commands that only leave a trace."""
+    (tmp_path / "webroot").mkdir()
+    (tmp_path / "certificates").mkdir()
+    for name in ("one", "two"):
+        spec = {"domains": [f"{name}.example"], "name": name, "webroot": str(tmp_path / "webroot"),
+                "cert_dir": str(tmp_path / "live"), "directory_url": UNREACHABLE,
+                "account_key": str(tmp_path / "account.pem")}
+        (tmp_path / "certificates" / f"{name}.json").write_text(json.dumps(spec))
+    trace = tmp_path / "nginx-calls"
+    (tmp_path / "renew.json").write_text(json.dumps({
+        "validate": ["sh", "-c", f"echo validate >> {trace}"],
+        "reload": ["sh", "-c", f"echo reload >> {trace}"],
+    }))
+    return tmp_path
+
+
+def _issue(config, name):
+    key, chain = make_cert([f"{name}.example"])
+    lineage.write(str(config / "live"), name, key, chain, {"directory_url": UNREACHABLE})
+
+
+def test_renew_with_nothing_due_logs_each_and_does_not_touch_nginx(config, capsys):
+    _issue(config, "one")
+    _issue(config, "two")
+    assert cli.main(["--config-dir", str(config), "renew"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert "one: not due" in lines[0] and "two: not due" in lines[1]
+    assert not (config / "nginx-calls").exists()
+
+
+def test_renew_failure_exits_non_zero_keeps_the_old_certificate_and_does_not_reload(config, capsys):
+    _issue(config, "one")
+    before = (config / "live" / "one" / "fullchain.pem").read_bytes()
+    assert cli.main(["--config-dir", str(config), "renew", "--force", "one"]) == 1
+    out = capsys.readouterr().out
+    assert "one: FAILED, the current certificate stays in place" in out and "127.0.0.1:9" in out
+    assert (config / "live" / "one" / "fullchain.pem").read_bytes() == before
+    assert not (config / "nginx-calls").exists()
+
+
+def test_unknown_name_is_a_clear_error(config, capsys):
+    assert cli.main(["--config-dir", str(config), "renew", "three"]) == 1
+    assert "no certificate named three" in capsys.readouterr().out
+
+
+def test_placeholder_then_status(config, capsys):
+    assert cli.main(["--config-dir", str(config), "placeholder", "one"]) == 0
+    current = lineage.read(str(config / "live"), "one")
+    assert current.cert.self_signed and current.cert.domains == ["one.example"]
+    assert oct(os.stat(current.paths.privkey).st_mode & 0o777) == "0o600"
+    # A second call leaves the existing pair alone.
+    serial = current.cert.serial
+    assert cli.main(["--config-dir", str(config), "placeholder", "one"]) == 0
+    assert lineage.read(str(config / "live"), "one").cert.serial == serial
+
+    capsys.readouterr()
+    assert cli.main(["--config-dir", str(config), "status"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("one: one.example; expires ") and "self-signed" in out[0]
+    assert out[1].startswith("two: two.example; expires -; renews now; no certificate exists yet")
+
+
+def test_a_second_renew_waits_for_the_lock(config, monkeypatch, capsys):
+    import fcntl
+
+    monkeypatch.setattr(cli, "LOCK_WAIT_SECONDS", 1)
+    with open(config / ".renew.lock", "w") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        assert cli.main(["--config-dir", str(config), "renew"]) == cli.EX_TEMPFAIL
+    out = capsys.readouterr().out
+    assert "another renew is running; waiting" in out and "giving up" in out

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Builds the Molecule base images locally (no registry is reachable here):
+#   zdt/debian:12, zdt/debian:13            debootstrap + docker import; nginx and python3, no init
+#   zdt/debian:12-systemd, zdt/debian:13-systemd   the same with systemd as PID 1
+# The mirror is the one this machine's apt already uses. Root file systems stay under DEST.
+# Usage: build.sh DEST
+set -eu
+
+dest=$(mkdir -p "$1" && cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+# $(REPO_URI) is apt's format placeholder, not a shell expansion.
+# shellcheck disable=SC2016
+mirror=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' \
+    | awk -v c="$codename" '$2 == c { print $1; exit }')
+[ -n "$mirror" ] || { echo "images: no apt source for '$codename' on this machine" >&2; exit 1; }
+
+build_base() {  # VERSION SUITE
+    version=$1 suite=$2
+    if docker image inspect "zdt/debian:$version" >/dev/null 2>&1; then
+        return 0
+    fi
+    rootfs="$dest/rootfs-$suite"
+    rm -rf "$rootfs"
+    echo "images: debootstrap $suite into $rootfs"
+    debootstrap --variant=minbase --include=python3,nginx,ca-certificates "$suite" "$rootfs" "$mirror" \
+        > "$dest/debootstrap-$suite.log" 2>&1 || { tail -20 "$dest/debootstrap-$suite.log" >&2; exit 1; }
+    # Debian's default site listens on port 80 of every address: with host networking it would
+    # take the host's port 80 from the other test hosts.
+    rm -f "$rootfs/etc/nginx/sites-enabled/default"
+    rm -rf "$rootfs/var/cache/apt/archives/"*.deb
+    tar -C "$rootfs" -c . | docker import -c 'CMD ["/bin/bash"]' - "zdt/debian:$version" >/dev/null
+    rm -rf "$rootfs"
+}
+
+build_systemd() {  # VERSION
+    version=$1
+    if docker image inspect "zdt/debian:$version-systemd" >/dev/null 2>&1; then
+        return 0
+    fi
+    echo "images: zdt/debian:$version-systemd"
+    docker build -q --network host --build-arg "BASE=zdt/debian:$version" -t "zdt/debian:$version-systemd" \
+        -f "$here/systemd.Dockerfile" "$here" >/dev/null
+}
+
+build_base 12 bookworm
+build_base 13 trixie
+build_systemd 12
+build_systemd 13
