@@ -23,9 +23,9 @@ import subprocess
 import sys
 from typing import Any, Iterator, Sequence
 
-from . import issuance, lineage, renewal
+from . import info, issuance, lineage
 from .errors import AcmeError, ConfigError
-from .spec import CONFIG_DIR, CertificateSpec, validated
+from .spec import CONFIG_DIR, CertificateSpec, renew_before, validated
 
 LOCK_WAIT_SECONDS = 600
 EX_TEMPFAIL = 75
@@ -39,7 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     renew = commands.add_parser("renew", help="renew the certificates that are due, then reload nginx once")
     renew.add_argument("--force", action="store_true", help="renew now, whatever the decision")
     renew.add_argument("names", nargs="*", metavar="NAME", help="only these certificates (default: all)")
-    commands.add_parser("status", help="show each certificate's names, expiry and next renewal")
+    status = commands.add_parser("status", help="show each certificate's names, expiry and next renewal")
+    status.add_argument("--json", action="store_true", help="one JSON list, for monitoring")
     placeholder = commands.add_parser("placeholder", help="put a self-signed pair where no certificate exists")
     placeholder.add_argument("names", nargs="+", metavar="NAME")
     args = parser.parse_args(argv)
@@ -49,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             with _lock(args.config_dir):
                 return _renew(args.config_dir, specs, args.force)
         if args.command == "status":
-            return _status(specs)
+            return _status(specs, args.json)
         return _placeholder(specs)
     except LockTimeout:
         _log(f"another renew still holds the lock after {LOCK_WAIT_SECONDS} s; giving up")
@@ -93,17 +94,17 @@ def _reload_nginx(config_dir: str) -> int:
     return 0
 
 
-def _status(specs: list[CertificateSpec]) -> int:
-    now = datetime.datetime.now(datetime.timezone.utc)
-    for spec in specs:
-        name = str(spec.name)
-        current = lineage.read(spec.cert_dir, name)
-        decision = renewal.decide(current, domains=spec.domains, key_type=spec.key_type,
-                                  directory_url=spec.directory_url, force=False, now=now)
-        cert = current.cert if current else None
-        expires = f"{cert.not_after:%Y-%m-%d %H:%M} UTC" if cert else "-"
-        renew_at = f"{decision.renew_at:%Y-%m-%d %H:%M} UTC" if decision.renew_at else "now"
-        sys.stdout.write(f"{name}: {', '.join(spec.domains)}; expires {expires}; renews {renew_at}; {decision.reason}\n")
+def _status(specs: list[CertificateSpec], as_json: bool) -> int:
+    infos = [info.describe(spec.cert_dir, str(spec.name), directory_url=spec.directory_url, domains=spec.domains,
+                           key_type=spec.key_type, profile=spec.profile, renew_before=renew_before(spec.renew_before_days))
+             for spec in specs]
+    if as_json:
+        sys.stdout.write(json.dumps([i.as_dict() for i in infos], indent=2) + "\n")
+        return 0
+    for spec, one in zip(specs, infos):
+        expires = one.not_after or "-"
+        sys.stdout.write(f"{one.name}: {', '.join(spec.domains)}; expires {expires}; "
+                         f"renews {one.renew_at or 'now'}; {one.reason}\n")
     return 0
 
 

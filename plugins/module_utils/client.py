@@ -9,15 +9,18 @@ never loads `acme` or `requests`.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime
+import email.utils
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from . import keys
-from .errors import AccountError, CAError, ChallengeError, StorageError
+from . import ari, keys
+from .errors import AccountError, CAError, ChallengeError, ConfigError, StorageError
 
 try:
     import josepy as jose
@@ -50,6 +53,16 @@ class Http01:
     challenge: messages.ChallengeBody
 
 
+if ACME_IMPORT_ERROR is None:
+
+    class _NewOrder(messages.NewOrder):
+        """newOrder with the fields that the library's message lacks in older releases (Debian 12
+        ships acme 2.1): `profile` (draft-aaron-acme-profiles) and `replaces` (RFC 9773 ARI)."""
+
+        profile: str | None = jose.field("profile", omitempty=True)
+        replaces: str | None = jose.field("replaces", omitempty=True)
+
+
 class _Network(_ClientNetwork):
     """ClientNetwork that retries a rejected nonce more than once, as RFC 8555 6.5 allows."""
 
@@ -68,16 +81,20 @@ class _Network(_ClientNetwork):
 class Session:
     """One conversation with one ACME server, signed with one account key."""
 
-    def __init__(self, directory_url: str, account_key_path: str, *, ca_bundle: str | None,
+    def __init__(self, directory_url: str, account_key_path: str | None, *, ca_bundle: str | None,
                  validate_certs: bool, timeout: int = NETWORK_TIMEOUT) -> None:
+        """Without an account key the session can only read (directory, renewal information)."""
         self.directory_url = directory_url
         self._bundle_file: str | None = None
-        jwk, alg = _account_jwk(account_key_path)
+        jwk, alg = _account_jwk(account_key_path) if account_key_path else (None, jose.RS256)
         self.jwk = jwk
         self._net = _Network(key=jwk, alg=alg, verify_ssl=self._trust(ca_bundle, validate_certs),
                              user_agent=USER_AGENT, timeout=timeout)
         with self._step("fetching the ACME directory", directory_url):
-            directory = acme_client.ClientV2.get_directory(directory_url, self._net)
+            # Kept as JSON too: older releases of the library drop the meta fields they don't know
+            # (and from_json() rewrites the dict it is given, hence the copy).
+            self._directory_json: dict[str, Any] = self._net.get(directory_url).json()
+            directory = messages.Directory.from_json(copy.deepcopy(self._directory_json))
         self._client = acme_client.ClientV2(directory, self._net)
 
     def close(self) -> None:
@@ -123,9 +140,49 @@ class Session:
 
     # Order -------------------------------------------------------------------------------------
 
-    def new_order(self, csr_pem: bytes) -> messages.OrderResource:
-        with self._step("placing the order", self._client.directory["newOrder"]):
-            return self._client.new_order(csr_pem)
+    def profiles(self) -> dict[str, str]:
+        """The profiles the CA offers (name -> description); empty when it offers none."""
+        profiles = self._directory_json.get("meta", {}).get("profiles") or {}
+        return {str(k): str(v) for k, v in profiles.items()} if isinstance(profiles, dict) else {}
+
+    def has_ari(self) -> bool:
+        return "renewalInfo" in self._directory_json
+
+    def renewal_info(self, cert_id: str) -> tuple[datetime.datetime, datetime.datetime, datetime.timedelta]:
+        """The CA's suggested window for a certificate (RFC 9773), and its Retry-After."""
+        url = f"{self._directory_json['renewalInfo'].rstrip('/')}/{cert_id}"
+        with self._step("fetching the renewal information (ARI)", url):
+            response = self._net.get(url, content_type="application/json")
+            suggested = response.json()["suggestedWindow"]
+        return _rfc3339(suggested["start"]), _rfc3339(suggested["end"]), _retry_after(response)
+
+    def new_order(self, csr_pem: bytes, domains: list[str], profile: str | None = None,
+                  replaces: str | None = None) -> tuple[messages.OrderResource, str | None]:
+        """Place an order for `domains`, with a profile and the certificate it replaces (ARI).
+        Returns the order and the `replaces` it carried (None after an alreadyReplaced retry)."""
+        url = self._client.directory["newOrder"]
+        with self._step("placing the order", url):
+            try:
+                return self._place_order(url, csr_pem, domains, profile, replaces), replaces
+            except (messages.Error, acme_errors.ConflictError) as error:
+                # RFC 9773 5: the certificate was already replaced (by an earlier order): order anew.
+                # The library turns every 409 into a ConflictError, dropping the problem document.
+                already = isinstance(error, acme_errors.ConflictError) or error.code == "alreadyReplaced"
+                if not replaces or not already:
+                    raise
+            return self._place_order(url, csr_pem, domains, profile, None), None
+
+    def _place_order(self, url: str, csr_pem: bytes, domains: list[str], profile: str | None,
+                     replaces: str | None) -> messages.OrderResource:
+        # ClientV2.new_order() cannot send `replaces`: post our message, then load the
+        # authorizations as the library does (its _post/_authzr_from_response sign and parse).
+        identifiers = [messages.Identifier(typ=messages.IDENTIFIER_FQDN, value=d) for d in domains]
+        response = self._client._post(url, _NewOrder(identifiers=identifiers, profile=profile, replaces=replaces))
+        body = messages.Order.from_json(response.json())
+        authorizations = [self._client._authzr_from_response(self._client._post_as_get(authz), uri=authz)
+                          for authz in body.authorizations]
+        return messages.OrderResource(body=body, uri=response.headers.get("Location"),
+                                      authorizations=authorizations, csr_pem=csr_pem)
 
     def pending_http01(self, order: messages.OrderResource) -> list[Http01]:
         """The http-01 challenges still to answer. Authorizations the CA already holds as valid
@@ -181,7 +238,7 @@ class Session:
         """Turn the library's and the network's exceptions into one CAError naming the step."""
         try:
             yield
-        except (AccountError, ChallengeError, StorageError):
+        except (AccountError, ChallengeError, ConfigError, StorageError):
             raise
         except messages.Error as error:
             raise CAError(f"{what} failed: {url} answered {_describe(error)}") from error
@@ -194,8 +251,10 @@ class Session:
             ) from error
         except requests.exceptions.RequestException as error:
             raise CAError(f"{what} failed: cannot reach {url} ({error}); check directory_url and the network") from error
+        except acme_errors.ConflictError as error:
+            raise CAError(f"{what} failed: {url} answered 409 Conflict (Location: {error.location})") from error
         except acme_errors.Error as error:
-            raise CAError(f"{what} failed at {url}: {error or type(error).__name__}") from error
+            raise CAError(f"{what} failed at {url}: {str(error) or type(error).__name__}") from error
 
     def _trust(self, ca_bundle: str | None, validate_certs: bool) -> bool | str:
         """What requests should verify the CA's TLS certificate with: the default trust store plus
@@ -215,6 +274,19 @@ class Session:
         with os.fdopen(fd, "wb") as f:
             f.write(default + b"\n" + extra)
         return self._bundle_file
+
+
+def choose_profile(offered: dict[str, str], wanted: str | None, required: bool,
+                   directory_url: str) -> tuple[str | None, str | None]:
+    """(profile to request, warning). A profile is a preference: when the CA does not offer it,
+    order without one (the CA's default) and warn, unless `required`."""
+    if not wanted or wanted in offered:
+        return wanted or None, None
+    offers = ", ".join(sorted(offered)) or "none"
+    if required:
+        raise ConfigError(f"the CA at {directory_url} does not offer the profile '{wanted}' (it offers: {offers}); "
+                          "pick one of those, or set profile_required=false to accept the CA's default")
+    return None, f"the CA does not offer the profile '{wanted}' (it offers: {offers}); ordered with its default"
 
 
 def _account_jwk(path: str) -> tuple[jose.JWK, jose.JWASignature]:
@@ -264,6 +336,30 @@ def _sleep_until(moment: datetime.datetime, deadline: datetime.datetime, what: s
     if now >= deadline:
         raise CAError(f"{what} before the timeout; try again later, or raise timeout")
     time.sleep(max(0.0, (min(moment, deadline) - now).total_seconds()))
+
+
+def _rfc3339(text: str) -> datetime.datetime:
+    """RFC 3339 with any number of fractional digits (Pebble sends nanoseconds)."""
+    match = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$", text.strip())
+    if not match:
+        raise CAError(f"the CA sent the time {text!r}, which is not RFC 3339")
+    base, fraction, zone = match.groups()
+    moment = datetime.datetime.fromisoformat(base + ("+00:00" if zone == "Z" else zone))
+    return moment + datetime.timedelta(microseconds=int((fraction or "0")[:6].ljust(6, "0")))
+
+
+def _retry_after(response: requests.Response) -> datetime.timedelta:
+    """Retry-After as seconds or an HTTP date; RFC 9773's six hours when absent or unreadable."""
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return datetime.timedelta(seconds=int(value))
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return ari.DEFAULT_RETRY_AFTER
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return max(datetime.timedelta(0), moment - datetime.datetime.now(datetime.timezone.utc))
 
 
 def _problem(authz: messages.AuthorizationResource) -> str:

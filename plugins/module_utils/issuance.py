@@ -12,9 +12,14 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import lineage, renewal, webroot
-from .errors import DependencyError, StorageError
-from .spec import CertificateSpec, validated
+from typing import TYPE_CHECKING
+
+from . import ari, lineage, renewal, webroot
+from .errors import AcmeError, DependencyError, StorageError
+from .spec import CertificateSpec, renew_before, validated
+
+if TYPE_CHECKING:
+    from . import client
 
 SELF_CHECK_TIMEOUT = 10
 
@@ -34,6 +39,7 @@ class Outcome:
     renew_at: str | None = None
     warnings: list[str] = field(default_factory=list)
     diff: dict[str, dict[str, Any]] = field(default_factory=dict)
+    replaces: str | None = None
 
 
 def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.datetime | None = None) -> Outcome:
@@ -43,11 +49,15 @@ def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.dat
     name, account_key = str(spec.name), str(spec.account_key)  # both set by validated()
     now = now or datetime.datetime.now(datetime.timezone.utc)
 
-    # 2. Read what is on disk and decide. Not due: return now, with no network and no ACME import.
+    # 2. Read what is on disk and decide. Not due: return now, with no network and no ACME import,
+    #    unless the CA's ARI window must be asked again (missing, or past its Retry-After).
     current = lineage.read(spec.cert_dir, name)
+    window, ari_warning = _ari_window(spec, name, current, now, offline=check_mode)
     decision = renewal.decide(current, domains=spec.domains, key_type=spec.key_type,
-                              directory_url=spec.directory_url, force=spec.force, now=now)
+                              directory_url=spec.directory_url, force=spec.force, now=now,
+                              renew_before=renew_before(spec.renew_before_days), profile=spec.profile, ari=window)
     outcome = _outcome(spec, name, current, decision)
+    outcome.warnings.extend([ari_warning] if ari_warning else [])
     if not decision.due or check_mode:
         return outcome
 
@@ -68,8 +78,14 @@ def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.dat
                         validate_certs=spec.validate_certs) as session:
         # 3. Account: reuse the one of this key; create it only with terms_agreed.
         account_url = session.ensure_account(spec.account_email, spec.terms_agreed)
-        # 4. Order, and the http-01 challenges of the authorizations the CA does not already hold.
-        order = session.new_order(csr_pem)
+        # 4. Order (with the profile, when the CA offers it), and the http-01 challenges of the
+        #    authorizations the CA does not already hold.
+        profile, warning = client.choose_profile(session.profiles(), spec.profile, spec.profile_required,
+                                                 spec.directory_url)
+        if warning:
+            outcome.warnings.append(warning)
+        replaces = ari.cert_id(current.pem) if current and _has_ari(spec, current) else None
+        order, replaces = session.new_order(csr_pem, spec.domains, profile=profile, replaces=replaces)
         challenges = session.pending_http01(order)
         with webroot.ChallengeFiles(spec.webroot) as files:
             for challenge in challenges:
@@ -86,23 +102,87 @@ def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.dat
                 session.answer(challenge)
             for challenge in challenges:
                 session.wait_valid(challenge, deadline)
-        # 7. Finalize with the CSR and download the chain the CA returns.
+        # 7. Finalize with the CSR and download the chain the CA returns; ask ARI about it at once,
+        #    so that the next runs stay offline until its Retry-After.
         fullchain_pem = session.finalize(order, deadline)
+        leaf_pem = lineage.split_fullchain(fullchain_pem)[0]
+        has_ari = session.has_ari()
+        new_window = _fetch_window(session, leaf_pem, None, outcome.warnings) if has_ari else None
 
     # 8. Store key, cert, chain and fullchain as one atomic swap, keeping the previous version.
     meta = {"directory_url": spec.directory_url, "account_url": account_url, "domains": spec.domains,
-            "key_type": spec.key_type, "issued_at": _iso(datetime.datetime.now(datetime.timezone.utc))}
+            "key_type": spec.key_type, "profile_requested": spec.profile, "profile": profile, "ari": has_ari,
+            "issued_at": _iso(datetime.datetime.now(datetime.timezone.utc))}
     lineage.write(spec.cert_dir, name, keys.to_pem(private_key), fullchain_pem, meta)
+    if new_window is not None:
+        ari.save(lineage.version_folder(spec.cert_dir, name), leaf_pem, new_window)
     issued = lineage.read(spec.cert_dir, name)
     if issued is None or issued.cert is None:
         raise StorageError(f"the new certificate for '{name}' was written but cannot be read back")
     result = _outcome(spec, name, issued, decision)
     result.changed = True
-    result.renew_at = _iso(renewal.renew_at(issued.cert.not_before, issued.cert.not_after))
+    result.renew_at = _iso(renewal.renew_at(issued.cert.not_before, issued.cert.not_after, renew_before(spec.renew_before_days)))
     result.warnings = outcome.warnings
     result.diff = outcome.diff
     result.diff["after"]["not_after"] = result.not_after
+    result.replaces = replaces
+    if new_window is not None:
+        result.renew_at = _iso(new_window.chosen)
     return result
+
+
+def refresh_ari(spec: CertificateSpec, name: str, now: datetime.datetime) -> ari.Window | None:
+    """Ask the CA for the current certificate's renewal window and store it (certificate_info's
+    check_ari). None when there is no certificate or the CA offers no ARI."""
+    from . import client
+
+    current = lineage.read(spec.cert_dir, name)
+    if current is None or current.cert is None:
+        return None
+    cert_pem, folder = current.pem, lineage.version_folder(spec.cert_dir, name)
+    with client.Session(spec.directory_url, None, ca_bundle=spec.ca_bundle,
+                        validate_certs=spec.validate_certs) as session:
+        cert_id = ari.cert_id(cert_pem)
+        if not session.has_ari() or cert_id is None:
+            return None
+        start, end, retry_after = session.renewal_info(cert_id)
+    window = ari.window(start, end, retry_after, now, previous=ari.load(folder, cert_pem))
+    ari.save(folder, cert_pem, window)
+    return window
+
+
+def _ari_window(spec: CertificateSpec, name: str, current: lineage.Lineage | None, now: datetime.datetime,
+                offline: bool) -> tuple[ari.Window | None, str | None]:
+    """The stored ARI window of the current certificate; asked again when missing or past its
+    Retry-After, unless offline (check mode). A CA that cannot answer leaves the old window."""
+    if current is None or not _has_ari(spec, current):
+        return None, None
+    stored = ari.load(lineage.version_folder(spec.cert_dir, name), current.pem)
+    if offline or (stored is not None and now < stored.retry_after):
+        return stored, None
+    try:
+        return refresh_ari(spec, name, now), None
+    except AcmeError as exc:
+        return stored, f"could not refresh the renewal window (ARI); deciding without the CA's news: {exc}"
+
+
+def _fetch_window(session: "client.Session", cert_pem: bytes, previous: ari.Window | None,
+                  warnings: list[str]) -> ari.Window | None:
+    cert_id = ari.cert_id(cert_pem)
+    if cert_id is None:
+        return None
+    try:
+        start, end, retry_after = session.renewal_info(cert_id)
+    except AcmeError as exc:
+        warnings.append(f"the new certificate's renewal window (ARI) is unknown for now: {exc}")
+        return None
+    return ari.window(start, end, retry_after, datetime.datetime.now(datetime.timezone.utc), previous)
+
+
+def _has_ari(spec: CertificateSpec, current: lineage.Lineage | None) -> bool:
+    """Whether the current certificate came from this directory, which offered ARI when it issued it."""
+    return bool(current and current.cert and not current.cert.self_signed and current.meta.get("ari")
+                and current.meta.get("directory_url") == spec.directory_url)
 
 
 def _private_key(spec: CertificateSpec, current: lineage.Lineage | None) -> Any:

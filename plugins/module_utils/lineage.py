@@ -71,6 +71,12 @@ class Lineage:
     cert: CertInfo | None
     problem: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    pem: bytes = b""
+
+
+def version_folder(cert_dir: str, name: str) -> str:
+    """The folder that NAME currently links to (where per-version state such as ARI's lives)."""
+    return os.path.realpath(os.path.join(cert_dir, name))
 
 
 def paths_for(cert_dir: str, name: str) -> Paths:
@@ -95,7 +101,7 @@ def read(cert_dir: str, name: str) -> Lineage | None:
             info = cert_info(cert_pem)
         except ValueError as exc:
             return Lineage(name, paths, None, problem=f"{paths.cert} is not a PEM certificate ({exc})", meta=meta)
-    return Lineage(name, paths, info, meta=meta)
+    return Lineage(name, paths, info, meta=meta, pem=cert_pem)
 
 
 def cert_info(cert_pem: bytes) -> CertInfo:

@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Sequence
 
+from .ari import Window
 from .lineage import Lineage
 
 # Renew when a third of the lifetime is left, or half for short-lived certificates (< 10 days), as
@@ -24,8 +25,12 @@ class Decision:
     renew_at: datetime.datetime | None
 
 
-def renew_at(not_before: datetime.datetime, not_after: datetime.datetime) -> datetime.datetime:
-    """The moment the lifetime fraction rule makes a certificate due."""
+def renew_at(not_before: datetime.datetime, not_after: datetime.datetime,
+             renew_before: datetime.timedelta | None = None) -> datetime.datetime:
+    """The moment a certificate becomes due: `renew_before` its expiry when given (the user's fixed
+    number of days), otherwise by the lifetime fraction rule."""
+    if renew_before is not None:
+        return not_after - renew_before
     lifetime = not_after - not_before
     left_when_due = lifetime / 2 if lifetime < SHORT_LIFETIME else lifetime / 3
     return not_after - left_when_due
@@ -39,14 +44,20 @@ def decide(
     directory_url: str,
     force: bool,
     now: datetime.datetime,
+    renew_before: datetime.timedelta | None = None,
+    profile: str | None = None,
+    ari: Window | None = None,
 ) -> Decision:
-    """Decide whether lineage should be (re)issued for `domains` with `key_type` at `now`."""
+    """Decide whether lineage should be (re)issued for `domains` with `key_type` at `now`.
+
+    The CA's ARI window, when known, replaces the lifetime fraction (renew_before_days can still
+    make it due earlier)."""
     if lineage is None:
         return Decision(True, "no certificate exists yet", None)
     cert = lineage.cert
     if cert is None:
         return Decision(True, f"the current certificate cannot be used: {lineage.problem}", None)
-    due_at = renew_at(cert.not_before, cert.not_after)
+    due_at = renew_at(cert.not_before, cert.not_after, renew_before)
     if force:
         return Decision(True, "renewal forced (force=true)", due_at)
     issued_by = lineage.meta.get("directory_url")
@@ -59,22 +70,53 @@ def decide(
         return Decision(True, f"the names changed: {names_change}", None)
     if cert.key_type != key_type:
         return Decision(True, f"the key type changed from {cert.key_type or 'an unsupported type'} to {key_type}", None)
+    # The profile asked for, not the one granted: a CA without the profile must not cause a renewal on every run.
+    if lineage.meta.get("profile_requested") != profile:
+        return Decision(True, f"the profile changed from {lineage.meta.get('profile_requested') or 'the default'} "
+                              f"to {profile or 'the default'}", None)
     if now >= cert.not_after:
         return Decision(True, f"the certificate expired on {_when(cert.not_after)}", due_at)
     lifetime = cert.not_after - cert.not_before
-    fraction = "half" if lifetime < SHORT_LIFETIME else "a third"
-    if now >= due_at:
-        return Decision(
-            True,
-            f"less than {fraction} of its {_span(lifetime, adjective=True)} lifetime is left (expires {_when(cert.not_after)})",
-            due_at,
-        )
+    if ari is not None:
+        return _decide_by_ari(ari, cert.not_after - now, lifetime, due_at if renew_before else None, now)
+    if renew_before is not None:
+        rule = f"{_span(renew_before)} before expiry (renew_before_days)"
+        if now >= due_at:
+            return Decision(True, f"less than {_span(renew_before)} are left (renew_before_days; expires "
+                                  f"{_when(cert.not_after)})", due_at)
+    else:
+        fraction = "half" if lifetime < SHORT_LIFETIME else "a third"
+        rule = f"when {fraction} is left"
+        if now >= due_at:
+            return Decision(
+                True,
+                f"less than {fraction} of its {_span(lifetime, adjective=True)} lifetime is left "
+                f"(expires {_when(cert.not_after)})",
+                due_at,
+            )
     return Decision(
         False,
         f"not due: {_span(cert.not_after - now)} of its {_span(lifetime, adjective=True)} lifetime left; "
-        f"due on {_when(due_at)}, when {fraction} is left",
+        f"due on {_when(due_at)}, {rule}",
         due_at,
     )
+
+
+def _decide_by_ari(ari: Window, left: datetime.timedelta, lifetime: datetime.timedelta,
+                   fixed_due_at: datetime.datetime | None, now: datetime.datetime) -> Decision:
+    window = f"{_when(ari.start)} to {_when(ari.end)}"
+    if fixed_due_at is not None and fixed_due_at < ari.chosen:
+        if now >= fixed_due_at:
+            return Decision(True, f"renew_before_days is reached, earlier than the point chosen in the CA's "
+                                  f"renewal window (ARI: {window})", fixed_due_at)
+        return Decision(False, f"not due: {_span(left)} of its {_span(lifetime, adjective=True)} lifetime left; "
+                               f"due on {_when(fixed_due_at)} (renew_before_days), earlier than the point chosen "
+                               f"in the CA's renewal window (ARI: {window})", fixed_due_at)
+    if now >= ari.chosen:
+        return Decision(True, f"the CA's suggested renewal window (ARI) is open: {window}", ari.chosen)
+    return Decision(False, f"not due: {_span(left)} of its {_span(lifetime, adjective=True)} lifetime left; due on "
+                           f"{_when(ari.chosen)}, inside the renewal window the CA suggests (ARI: {window})",
+                    ari.chosen)
 
 
 def describe_name_change(current: Sequence[str], wanted: Sequence[str]) -> str:
@@ -95,7 +137,8 @@ def _when(moment: datetime.datetime) -> str:
 
 def _span(delta: datetime.timedelta, adjective: bool = False) -> str:
     hours = delta.total_seconds() / 3600
-    amount, unit = (round(hours), "hour") if hours < 72 else (round(hours / 24), "day")
+    # Hours below ten days: a 160-hour certificate is not "7 days".
+    amount, unit = (round(hours), "hour") if hours < 240 else (round(hours / 24), "day")
     if adjective:
         return f"{amount}-{unit}"
     return f"{amount} {unit}" + ("" if amount == 1 else "s")

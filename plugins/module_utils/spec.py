@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import os
 import urllib.parse
 from dataclasses import dataclass
@@ -38,6 +39,18 @@ class CertificateSpec:
     force: bool = False
     self_check: bool = True
     timeout: int = DEFAULT_TIMEOUT
+    renew_before_days: int | None = None
+    profile: str | None = None
+    profile_required: bool = False
+
+
+def renew_before(days: int | None) -> datetime.timedelta | None:
+    """renew_before_days as a timedelta; None means the lifetime fraction rule."""
+    if days is None:
+        return None
+    if days <= 0:
+        raise ConfigError(f"renew_before_days must be a positive number of days, not {days}")
+    return datetime.timedelta(days=days)
 
 
 def default_account_key(directory_url: str) -> str:
@@ -56,6 +69,9 @@ def validated(spec: CertificateSpec) -> CertificateSpec:
         raise ConfigError(f"key_type {spec.key_type!r} is not one of {', '.join(KEY_TYPES)}")
     if not urllib.parse.urlsplit(spec.directory_url).scheme in ("https", "http"):
         raise ConfigError(f"directory_url {spec.directory_url!r} is not an http(s) URL")
+    if spec.profile_required and not spec.profile:
+        raise ConfigError("profile_required=true needs a profile")
+    renew_before(spec.renew_before_days)  # checks it
     if spec.timeout <= 0:
         raise ConfigError(f"timeout must be a positive number of seconds, not {spec.timeout}")
     webroot.check_webroot(spec.webroot)

@@ -11,10 +11,15 @@ version_added: 0.1.0
 description:
   - Makes sure the lineage O(name) under O(cert_dir) holds a valid certificate for O(domains),
     issued by the ACME CA at O(directory_url) (Let's Encrypt by default).
+  - When the CA offers ARI (RFC 9773), the renewal time is a random point in the window the CA
+    suggests, kept on disk so that runs agree; the window is asked again only when its
+    C(Retry-After) has passed, so a run with nothing due usually stays offline. A renewal order
+    carries C(replaces), which exempts it from Let's Encrypt's rate limits.
   - Renews only when due. It is due when no certificate exists, when the names or the key type
     changed, when the current certificate was not issued through O(directory_url) (a placeholder,
     for example), when less than a third of its lifetime is left (half when the lifetime is under
-    ten days), or when O(force) is set.
+    ten days; or O(renew_before_days) before expiry when set), when O(profile) changed, or when
+    O(force) is set.
   - When nothing is due the module makes no network access at all, so a daily run across a fleet
     costs next to nothing.
   - When due, it does the whole http-01 exchange in one call. It writes the challenge files under
@@ -86,6 +91,26 @@ options:
       - Renew now, whatever the renewal decision says.
     type: bool
     default: false
+  profile:
+    description:
+      - The certificate profile to ask the CA for, such as Let's Encrypt's V(classic), V(tlsserver)
+        (45 days) or V(shortlived) (about 6 days).
+      - A preference. When the CA does not offer it, the order goes out with the CA's default and
+        the module warns, unless O(profile_required) is set.
+      - Changing it renews the certificate.
+    type: str
+  profile_required:
+    description:
+      - Fail, before any order, when the CA does not offer O(profile).
+    type: bool
+    default: false
+  renew_before_days:
+    description:
+      - Renew this many days before expiry, instead of when a third of the lifetime is left (half
+        under ten days).
+      - The fraction suits every lifetime. A fixed number of days renews a short-lived certificate
+        on every run once it exceeds its lifetime, so prefer leaving this unset.
+    type: int
   deploy_hook:
     description:
       - A shell command run on the managed host only when a new certificate was written, for
@@ -185,6 +210,13 @@ renew_at:
   returned: when a certificate issued through O(directory_url) is in place
   type: str
   sample: "2027-01-28T10:00:00Z"
+replaces:
+  description:
+    - The ARI certificate ID (RFC 9773) of the certificate that the new order replaced, when the
+      CA offers ARI. Such renewals are exempt from Let's Encrypt's rate limits.
+  returned: when a certificate was renewed through a CA with ARI
+  type: str
+  sample: aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE
 paths:
   description: The files of the lineage.
   returned: always
@@ -239,6 +271,9 @@ ARGUMENT_SPEC = dict(
     deploy_hook=dict(type="str"),
     self_check=dict(type="bool", default=True),
     timeout=dict(type="int", default=DEFAULT_TIMEOUT),
+    renew_before_days=dict(type="int"),
+    profile=dict(type="str"),
+    profile_required=dict(type="bool", default=False),
 )
 
 
@@ -258,6 +293,8 @@ def main() -> None:
         paths=outcome.paths, not_before=outcome.not_before, not_after=outcome.not_after,
         serial=outcome.serial, renew_at=outcome.renew_at,
     )
+    if outcome.replaces:
+        result["replaces"] = outcome.replaces
     if module._diff:
         result["diff"] = outcome.diff
     hook = params["deploy_hook"]

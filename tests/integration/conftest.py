@@ -21,7 +21,15 @@ STATE = os.path.join(ROOT, "build", "integration")
 ADDRESS = "127.0.0.2"
 ZONE = "zdt.test"
 # Names that resolve to nginx for Pebble (challtestsrv) and for this machine (/etc/hosts).
-NAMES = ["a", "b", "b2", "key", "force", "hook", "hookfail", "check", "wrongroot", "terms", "badkey", "dirkey", "hosts"]
+NAMES = ["a", "b", "b2", "key", "force", "hook", "hookfail", "check", "wrongroot", "terms", "badkey", "dirkey", "days",
+         "short", "switch", "fallback", "info", "ari", "replaced"]
+DAY = 86400
+# As Let's Encrypt offers them (Pebble's own default stands in for `classic`).
+PROFILES = {
+    "default": {"description": "90 days", "validityPeriod": 90 * DAY},
+    "tlsserver": {"description": "45 days", "validityPeriod": 45 * DAY},
+    "shortlived": {"description": "160 hours", "validityPeriod": 160 * 3600},
+}
 # Resolves for Pebble only: the module's self-check cannot reach it from here and must just warn.
 PEBBLE_ONLY = "hairpin"
 
@@ -84,5 +92,6 @@ def run_module(args: dict, *, check: bool = False, diff: bool = False,
 def testbed():
     shutil.rmtree(STATE, ignore_errors=True)
     os.makedirs(STATE)
-    with ca_and_web(STATE, ADDRESS, [fqdn(label) for label in NAMES], pebble_only=(fqdn(PEBBLE_ONLY),)) as (pebble, nginx):
+    names = [fqdn(label) for label in NAMES]
+    with ca_and_web(STATE, ADDRESS, names, pebble_only=(fqdn(PEBBLE_ONLY),), profiles=PROFILES) as (pebble, nginx):
         yield Testbed(pebble, nginx, STATE)

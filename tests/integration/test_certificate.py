@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import socket
 import ssl
@@ -209,3 +211,22 @@ def test_unreadable_account_key_fails_clearly(testbed):
     result = run_module(testbed.args("dirkey", account_key=testbed.state))
     assert result.get("failed") is True
     assert f"cannot read the account key {testbed.state}" in result["msg"]
+
+
+def test_renew_before_days_moves_the_renewal_date(testbed):
+    # Named, since Pebble picks one of its profiles at random when an order names none.
+    first = run_module(testbed.args("days", name="days", profile="default"))
+    assert first["changed"] is True
+    fixed = run_module(testbed.args("days", name="days", profile="default", renew_before_days=30))
+    assert fixed["changed"] is False, fixed["reason"]
+    # Due 30 days before expiry, or earlier when the point chosen in Pebble's ARI window comes first.
+    expires = datetime.datetime.fromisoformat(fixed["not_after"].replace("Z", "+00:00"))
+    thirty_before = (expires - datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with open(os.path.join(os.path.realpath(os.path.dirname(fixed["paths"]["cert"])), "ari.json")) as f:
+        chosen = json.load(f)["chosen"]
+    assert fixed["renew_at"] == min(thirty_before, chosen)
+    if thirty_before < chosen:
+        assert "due on" in fixed["reason"] and "(renew_before_days)" in fixed["reason"]
+    # A window wider than the whole lifetime makes it due at once.
+    wide = run_module(testbed.args("days", name="days", profile="default", renew_before_days=100))
+    assert wide["changed"] is True and "renew_before_days is reached" in wide["reason"]

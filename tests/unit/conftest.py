@@ -29,13 +29,16 @@ def make_cert(domains, *, not_before=NOW, lifetime=datetime.timedelta(days=90), 
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domains[0])])
     issuer_key = key if self_signed else ec.generate_private_key(ec.SECP256R1())
     issuer = subject if self_signed else x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Intermediate")])
-    leaf = (
+    builder = (
         x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
         .serial_number(x509.random_serial_number()).not_valid_before(not_before)
         .not_valid_after(not_before + lifetime)
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in domains]), critical=False)
-        .sign(issuer_key, hashes.SHA256())
     )
+    if not self_signed:  # as a CA's certificates have it, and ARI's certificate ID needs it
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+    leaf = builder.sign(issuer_key, hashes.SHA256())
     pem = leaf.public_bytes(serialization.Encoding.PEM)
     if not self_signed:
         inter = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Iterator
+from typing import Any, Iterator
 
 from . import hosts
 from .nginx import Nginx
@@ -13,9 +13,9 @@ from .pebble import Pebble
 
 @contextlib.contextmanager
 def ca_and_web(state: str, address: str, names: list[str], *, pebble_only: tuple[str, ...] = (),
-               **pebble_ports: int) -> Iterator[tuple[Pebble, Nginx]]:
+               **pebble_options: Any) -> Iterator[tuple[Pebble, Nginx]]:
     """`names` resolve to `address` for Pebble and for this machine; `pebble_only` for Pebble alone."""
-    pebble = Pebble(os.path.join(state, "pebble"), **pebble_ports).start()
+    pebble = Pebble(os.path.join(state, "pebble"), **pebble_options).start()
     nginx = None
     try:
         nginx = Nginx(os.path.join(state, "nginx"), address, os.path.join(state, "webroot")).start()

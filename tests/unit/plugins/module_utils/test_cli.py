@@ -90,3 +90,12 @@ def test_a_second_renew_waits_for_the_lock(config, monkeypatch, capsys):
         assert cli.main(["--config-dir", str(config), "renew"]) == cli.EX_TEMPFAIL
     out = capsys.readouterr().out
     assert "another renew is running; waiting" in out and "giving up" in out
+
+
+def test_status_json_is_one_list_for_monitoring(config, capsys):
+    _issue(config, "one")
+    assert cli.main(["--config-dir", str(config), "status", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [i["name"] for i in listed] == ["one", "two"]
+    assert listed[0]["exists"] and not listed[0]["due"] and listed[0]["days_left"] > 80
+    assert listed[1] == dict(listed[1], exists=False, due=True, reason="no certificate exists yet")

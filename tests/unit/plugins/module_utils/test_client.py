@@ -82,3 +82,29 @@ def test_retry_after_beyond_the_deadline_sleeps_only_until_the_deadline():
     deadline = start + datetime.timedelta(seconds=0.2)
     client._sleep_until(start + datetime.timedelta(hours=6), deadline, "x")
     assert datetime.datetime.now() - start < datetime.timedelta(seconds=2)
+
+
+OFFERED = {"classic": "90 days", "shortlived": "6 days"}
+
+
+@pytest.mark.parametrize("wanted, expected", [(None, None), ("", None), ("shortlived", "shortlived")])
+def test_an_offered_profile_or_none_is_used_as_is(wanted, expected):
+    assert client.choose_profile(OFFERED, wanted, False, "https://ca/dir") == (expected, None)
+
+
+def test_a_missing_profile_falls_back_to_the_default_with_a_warning():
+    profile, warning = client.choose_profile(OFFERED, "tlsserver", False, "https://ca/dir")
+    assert profile is None
+    assert "does not offer the profile 'tlsserver'" in warning and "classic, shortlived" in warning
+
+
+def test_a_missing_required_profile_is_an_error():
+    from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="does not offer the profile 'tlsserver'.*classic, shortlived"):
+        client.choose_profile(OFFERED, "tlsserver", True, "https://ca/dir")
+
+
+def test_a_ca_without_profiles_lists_none():
+    _profile, warning = client.choose_profile({}, "shortlived", False, "https://ca/dir")
+    assert "offers: none" in warning

@@ -119,3 +119,62 @@ def test_not_due_reason_says_when():
 
 def test_describe_name_change_is_empty_for_equal_sets():
     assert renewal.describe_name_change(["A.example", "b.example"], ["b.example", "a.example"]) == ""
+
+
+@pytest.mark.parametrize("lifetime, age, days, due", [
+    (90 * DAY, 50 * DAY, 30, False),       # 40 days left, renew 30 days before
+    (90 * DAY, 61 * DAY, 30, True),        # 29 days left
+    (90 * DAY, 10 * DAY, 85, True),        # a wide window: due already
+    (45 * DAY, 10 * DAY, 10, False),
+])
+def test_renew_before_days_replaces_the_fraction(lifetime, age, days, due):
+    decision = renewal.decide(_lineage(lifetime=lifetime, age=age), domains=["a.example"], key_type="ec256",
+                              directory_url=DIR, force=False, now=NOW, renew_before=days * DAY)
+    assert decision.due is due, decision.reason
+    assert decision.renew_at == NOW - age + lifetime - days * DAY
+    assert "renew_before_days" in decision.reason
+
+
+def test_a_change_of_profile_is_due_and_the_granted_profile_does_not_matter():
+    current = _lineage()
+    current.meta.update({"profile_requested": "tlsserver", "profile": None})  # the CA fell back
+    assert not renewal.decide(current, domains=["a.example"], key_type="ec256", directory_url=DIR,
+                              force=False, now=NOW, profile="tlsserver").due
+    changed = renewal.decide(current, domains=["a.example"], key_type="ec256", directory_url=DIR,
+                             force=False, now=NOW, profile="shortlived")
+    assert changed.due and "profile changed from tlsserver to shortlived" in changed.reason
+
+
+def _ari(start, end, chosen):
+    from ansible_collections.zerodowntime.acme.plugins.module_utils.ari import Window
+
+    return Window(start, end, chosen, NOW + 6 * HOUR)
+
+
+@pytest.mark.parametrize("start, end, chosen, due", [
+    (NOW - 2 * DAY, NOW - DAY, NOW - 36 * HOUR, True),     # window past
+    (NOW - HOUR, NOW + HOUR, NOW - HOUR / 2, True),  # inside, chosen point passed
+    (NOW - HOUR, NOW + HOUR, NOW + HOUR / 2, False),  # inside, chosen point ahead
+    (NOW + DAY, NOW + 2 * DAY, NOW + 30 * HOUR, False),    # window future
+])
+def test_the_ari_window_decides_instead_of_the_fraction(start, end, chosen, due):
+    # A 10-day-old 90-day certificate: the fraction alone would say "not due" for 50 more days.
+    decision = renewal.decide(_lineage(age=10 * DAY), domains=["a.example"], key_type="ec256", directory_url=DIR,
+                              force=False, now=NOW, ari=_ari(start, end, chosen))
+    assert decision.due is due, decision.reason
+    assert decision.renew_at == chosen
+    assert "ARI" in decision.reason
+
+
+def test_ari_can_postpone_past_the_fraction():
+    # 65 days into 90: the fraction says due, the CA's window says later: the CA wins.
+    decision = renewal.decide(_lineage(age=65 * DAY), domains=["a.example"], key_type="ec256", directory_url=DIR,
+                              force=False, now=NOW, ari=_ari(NOW + DAY, NOW + 2 * DAY, NOW + 30 * HOUR))
+    assert not decision.due
+
+
+def test_renew_before_days_still_comes_first_when_earlier_than_the_window():
+    decision = renewal.decide(_lineage(age=65 * DAY), domains=["a.example"], key_type="ec256", directory_url=DIR,
+                              force=False, now=NOW, renew_before=30 * DAY,
+                              ari=_ari(NOW + DAY, NOW + 2 * DAY, NOW + 30 * HOUR))
+    assert decision.due and "renew_before_days" in decision.reason

@@ -30,3 +30,13 @@ def test_validated_fills_in_name_and_account_key(tmp_path):
 def test_bad_options_are_config_errors(tmp_path, change, words):
     with pytest.raises(ConfigError, match=words):
         spec.validated(spec.CertificateSpec(domains=["a.example"], webroot=str(tmp_path), **change))
+
+
+def test_renew_before_days_must_be_positive(tmp_path):
+    with pytest.raises(ConfigError, match="renew_before_days"):
+        spec.validated(spec.CertificateSpec(domains=["a.example"], webroot=str(tmp_path), renew_before_days=0))
+
+
+def test_profile_required_needs_a_profile(tmp_path):
+    with pytest.raises(ConfigError, match="profile_required"):
+        spec.validated(spec.CertificateSpec(domains=["a.example"], webroot=str(tmp_path), profile_required=True))

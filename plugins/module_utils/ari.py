@@ -1,0 +1,89 @@
+# Copyright: zerodowntime.acme contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ACME Renewal Information (RFC 9773): the certificate's ID, and the window the CA suggests,
+kept on disk so that repeated runs agree on one random point in it and stay offline until the
+CA's Retry-After has passed."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import json
+import os
+import random
+from dataclasses import dataclass
+from typing import Any
+
+STATE_FILE = "ari.json"
+# RFC 9773 4.3.3: without a Retry-After, ask again after about six hours.
+DEFAULT_RETRY_AFTER = datetime.timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The CA's suggested window, the point chosen in it, and when to ask again."""
+
+    start: datetime.datetime
+    end: datetime.datetime
+    chosen: datetime.datetime
+    retry_after: datetime.datetime
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                for k, v in (("start", self.start), ("end", self.end), ("chosen", self.chosen),
+                             ("retry_after", self.retry_after))}
+
+
+def cert_id(cert_pem: bytes) -> str | None:
+    """base64url(AKI keyIdentifier) "." base64url(serial as a DER INTEGER's content octets);
+    None for a certificate without an authority key identifier (no CA would know it)."""
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificate(cert_pem)
+    try:
+        aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    except x509.ExtensionNotFound:
+        return None
+    if not aki:
+        return None
+    serial = cert.serial_number
+    serial_bytes = serial.to_bytes((serial.bit_length() + 8) // 8, "big", signed=True)
+    return f"{_b64url(aki)}.{_b64url(serial_bytes)}"
+
+
+def window(start: datetime.datetime, end: datetime.datetime, retry_after: datetime.timedelta,
+           now: datetime.datetime, previous: Window | None = None) -> Window:
+    """A Window with a random point in [start, end]; the previous point is kept while the CA's
+    window still contains it, so that runs agree."""
+    if previous is not None and previous.start == start and previous.end == end:
+        chosen = previous.chosen
+    else:
+        chosen = start + (end - start) * random.random()
+    return Window(start, end, chosen, now + retry_after)
+
+
+def load(folder: str, cert_pem: bytes) -> Window | None:
+    """The stored window of this very certificate, or None."""
+    try:
+        with open(os.path.join(folder, STATE_FILE), encoding="utf-8") as f:
+            data: dict[str, Any] = json.load(f)
+        if data.get("cert_sha256") != hashlib.sha256(cert_pem).hexdigest():
+            return None
+        return Window(*(datetime.datetime.fromisoformat(data[k].replace("Z", "+00:00"))
+                        for k in ("start", "end", "chosen", "retry_after")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save(folder: str, cert_pem: bytes, state: Window) -> None:
+    """Store the window beside the certificate (a cache: written in place, rebuilt when lost)."""
+    data = dict(state.as_dict(), cert_sha256=hashlib.sha256(cert_pem).hexdigest())
+    tmp = os.path.join(folder, STATE_FILE + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+    os.replace(tmp, os.path.join(folder, STATE_FILE))
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")

@@ -1,0 +1,73 @@
+# Copyright: zerodowntime.acme contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a lineage holds and when it is due: for certificate_info and `zerodowntime-acme status`.
+Read-only and offline."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import asdict, dataclass
+from typing import Any, Sequence
+
+from . import ari, lineage, renewal
+
+
+@dataclass(frozen=True)
+class Info:
+    """One certificate's state, in the terms of certificate_info's RETURN block."""
+
+    name: str
+    exists: bool
+    domains: list[str]
+    issuer: str | None
+    serial: str | None
+    not_before: str | None
+    not_after: str | None
+    days_left: float | None
+    due: bool
+    reason: str
+    renew_at: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def describe(cert_dir: str, name: str, *, directory_url: str, domains: Sequence[str] | None = None,
+             key_type: str | None = None, profile: str | None = None,
+             renew_before: datetime.timedelta | None = None, now: datetime.datetime | None = None) -> Info:
+    """The lineage `name` and its renewal decision. Without `domains`, `key_type` and `profile`,
+    the certificate's own are taken, so that only time and origin decide."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    current = lineage.read(cert_dir, name)
+    cert = current.cert if current else None
+    # The stored ARI window, as last fetched (this module never goes online itself).
+    window = ari.load(lineage.version_folder(cert_dir, name), current.pem) \
+        if current and cert and current.meta.get("ari") and current.meta.get("directory_url") == directory_url else None
+    decision = renewal.decide(
+        current,
+        domains=list(domains) if domains else (cert.domains if cert else []),
+        key_type=key_type or (cert.key_type if cert and cert.key_type else "ec256"),
+        directory_url=directory_url,
+        force=False,
+        now=now,
+        renew_before=renew_before,
+        profile=profile if profile is not None else (current.meta.get("profile_requested") if current else None),
+        ari=window,
+    )
+    return Info(
+        name=name,
+        exists=cert is not None,
+        domains=cert.domains if cert else [],
+        issuer=cert.issuer if cert else None,
+        serial=cert.serial if cert else None,
+        not_before=iso(cert.not_before) if cert else None,
+        not_after=iso(cert.not_after) if cert else None,
+        days_left=round((cert.not_after - now).total_seconds() / 86400, 2) if cert else None,
+        due=decision.due,
+        reason=decision.reason,
+        renew_at=iso(decision.renew_at) if decision.renew_at else None,
+    )
+
+
+def iso(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,211 @@
+#!/usr/bin/python
+# Copyright: zerodowntime.acme contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: certificate_info
+short_description: Report a certificate's names, expiry and renewal decision, for monitoring
+version_added: 0.1.0
+description:
+  - Reads the lineage O(name) under O(cert_dir) and reports its names, issuer, expiry, days left,
+    and whether M(zerodowntime.acme.certificate) would renew it now, why, and when it becomes due.
+  - Read-only, and offline unless O(check_ari) is set. Let's Encrypt no longer sends expiry
+    e-mails, so run it across a fleet for an expiry report.
+  - Without O(domains), O(key_type) and O(profile), the certificate's own are assumed, so that only
+    its age and its issuing directory decide.
+author:
+  - zerodowntime.acme developers (@zerodowntime)
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: The module never changes anything.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  action_group:
+    description: Use C(group/zerodowntime.acme.acme) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - zerodowntime.acme.acme
+options:
+  name:
+    description: The lineage's name (its folder under O(cert_dir)).
+    type: str
+    required: true
+  cert_dir:
+    description: Where lineages live.
+    type: path
+    default: /etc/zerodowntime-acme/live
+  directory_url:
+    description:
+      - The ACME directory the certificate should come from. A certificate from elsewhere (a
+        placeholder, for example) is reported as due.
+    type: str
+    default: https://acme-v02.api.letsencrypt.org/directory
+  domains:
+    description: The names the certificate should have; a different set is reported as due.
+    type: list
+    elements: str
+  key_type:
+    description: The key type the certificate should have.
+    type: str
+    choices: [ec256, ec384, rsa2048, rsa3072, rsa4096]
+  profile:
+    description: The profile the certificate should be ordered with.
+    type: str
+  renew_before_days:
+    description: As in M(zerodowntime.acme.certificate).
+    type: int
+  check_ari:
+    description:
+      - Ask the CA for the certificate's renewal window (ARI, RFC 9773) now, store it, and return it
+        as RV(ari_window). The next M(zerodowntime.acme.certificate) run acts on it, for example
+        on a window that the CA moved to now after a revocation.
+      - Needs network access to the CA. Without it the module never leaves the host.
+    type: bool
+    default: false
+  ca_bundle:
+    description: Extra CA certificates to trust for the ACME server's HTTPS (with O(check_ari)).
+    type: path
+  validate_certs:
+    description: Verify the ACME server's TLS certificate (with O(check_ari)).
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Read the state of www.example.org's certificate
+  zerodowntime.acme.certificate_info:
+    name: www.example.org
+  register: cert
+
+- name: Complain about certificates that expire within 14 days
+  ansible.builtin.assert:
+    that: cert.days_left > 14
+    fail_msg: "{{ inventory_hostname }}: {{ cert.name }} expires {{ cert.not_after }} ({{ cert.reason }})"
+"""
+
+RETURN = r"""
+name:
+  description: The lineage's name.
+  returned: always
+  type: str
+exists:
+  description: Whether a readable certificate is in place.
+  returned: always
+  type: bool
+domains:
+  description: The certificate's names (empty when none exists).
+  returned: always
+  type: list
+  elements: str
+issuer:
+  description: The issuer's distinguished name.
+  returned: when RV(exists) is true
+  type: str
+  sample: CN=E6,O=Let's Encrypt,C=US
+serial:
+  description: The serial number in lower-case hex.
+  returned: when RV(exists) is true
+  type: str
+not_before:
+  description: Start of validity, ISO 8601 UTC.
+  returned: when RV(exists) is true
+  type: str
+not_after:
+  description: End of validity, ISO 8601 UTC.
+  returned: when RV(exists) is true
+  type: str
+  sample: "2027-02-27T10:00:00Z"
+days_left:
+  description: Days until RV(not_after), with two decimals; negative once expired.
+  returned: when RV(exists) is true
+  type: float
+  sample: 57.25
+due:
+  description: Whether M(zerodowntime.acme.certificate) would renew it now.
+  returned: always
+  type: bool
+reason:
+  description: One sentence on why it is due, or why not.
+  returned: always
+  type: str
+renew_at:
+  description: When it becomes due, ISO 8601 UTC.
+  returned: when known
+  type: str
+ari_window:
+  description: The renewal window the CA suggests, the point chosen in it, and when to ask again.
+  returned: when O(check_ari) is set and the CA offers ARI
+  type: dict
+  contains:
+    start:
+      description: Start of the window, ISO 8601 UTC.
+      type: str
+    end:
+      description: End of the window, ISO 8601 UTC.
+      type: str
+    chosen:
+      description: The random point in the window at which the certificate is due.
+      type: str
+    retry_after:
+      description: When the CA wants to be asked again.
+      type: str
+"""
+
+import datetime
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
+from ansible_collections.zerodowntime.acme.plugins.module_utils.info import describe
+from ansible_collections.zerodowntime.acme.plugins.module_utils.issuance import refresh_ari
+from ansible_collections.zerodowntime.acme.plugins.module_utils.names import check_lineage_name
+from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import (
+    DEFAULT_CERT_DIR,
+    KEY_TYPES,
+    LETSENCRYPT,
+    CertificateSpec,
+    renew_before,
+)
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True),
+    cert_dir=dict(type="path", default=DEFAULT_CERT_DIR),
+    directory_url=dict(type="str", default=LETSENCRYPT),
+    domains=dict(type="list", elements="str"),
+    key_type=dict(type="str", choices=list(KEY_TYPES), no_log=False),
+    profile=dict(type="str"),
+    renew_before_days=dict(type="int"),
+    check_ari=dict(type="bool", default=False),
+    ca_bundle=dict(type="path"),
+    validate_certs=dict(type="bool", default=True),
+)
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    result = {}
+    try:
+        name = check_lineage_name(params["name"])
+        if params["check_ari"]:
+            spec = CertificateSpec(domains=[], webroot="", name=name, cert_dir=params["cert_dir"],
+                                   directory_url=params["directory_url"], ca_bundle=params["ca_bundle"],
+                                   validate_certs=params["validate_certs"])
+            window = refresh_ari(spec, name, datetime.datetime.now(datetime.timezone.utc))
+            if window is not None:
+                result["ari_window"] = window.as_dict()
+        state = describe(params["cert_dir"], name, directory_url=params["directory_url"], domains=params["domains"],
+                         key_type=params["key_type"], profile=params["profile"],
+                         renew_before=renew_before(params["renew_before_days"]))
+    except AcmeError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **state.as_dict(), **result)
+
+
+if __name__ == "__main__":
+    main()

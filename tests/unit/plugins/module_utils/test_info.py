@@ -1,0 +1,26 @@
+"""A lineage's state for monitoring: tests plugins/module_utils/info.py."""
+
+from __future__ import annotations
+
+import datetime
+
+from ansible_collections.zerodowntime.acme.plugins.module_utils import info, lineage
+from tests.unit.conftest import NOW, make_cert
+
+DIR = "https://acme.test/dir"
+
+
+def test_missing_lineage_is_due():
+    got = info.describe("/nonexistent", "a", directory_url=DIR, now=NOW)
+    assert (got.exists, got.due, got.domains, got.days_left) == (False, True, [], None)
+
+
+def test_existing_lineage_reports_expiry_and_decision_from_its_own_names(tmp_path):
+    key, chain = make_cert(["a.example", "b.example"], not_before=NOW - datetime.timedelta(days=70))
+    lineage.write(str(tmp_path), "a", key, chain, {"directory_url": DIR})
+    got = info.describe(str(tmp_path), "a", directory_url=DIR, now=NOW)
+    assert got.exists and got.domains == ["a.example", "b.example"]
+    assert got.days_left == 20.0
+    assert got.due and "less than a third" in got.reason
+    assert got.issuer == "CN=Test Intermediate"
+    assert got.renew_at == "2026-11-19T12:00:00Z"
