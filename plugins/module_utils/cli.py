@@ -23,7 +23,7 @@ import subprocess
 import sys
 from typing import Any, Iterator, Sequence
 
-from . import info, issuance, lineage
+from . import backoff, info, issuance, lineage
 from .errors import AcmeError, ConfigError
 from .spec import CONFIG_DIR, CertificateSpec, renew_before, validated
 
@@ -62,20 +62,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _renew(config_dir: str, specs: list[CertificateSpec], force: bool) -> int:
     changed = failed = 0
+    state_path = os.path.join(config_dir, "backoff.json")
+    state = backoff.load(state_path)
+    now = datetime.datetime.now(datetime.timezone.utc)
     for spec in specs:
+        name = str(spec.name)
+        waiting = backoff.waiting_until(state, name, now)
+        if waiting and not force:
+            failed += 1
+            _log(f"{name}: skipped after {state[name]['failures']} failed attempt(s); next try after "
+                 f"{waiting:%Y-%m-%d %H:%M} UTC (renew --force {name} tries now)")
+            continue
         try:
             outcome = issuance.ensure(spec if not force else _with(spec, force=True))
         except AcmeError as exc:
             failed += 1
-            _log(f"{spec.name}: FAILED, the current certificate stays in place: {exc}")
+            entry = backoff.failed(state, name, now)
+            _log(f"{name}: FAILED, the current certificate stays in place: {exc} "
+                 f"(attempt {entry['failures']}; next try after {entry['next_attempt'][:16]} UTC)")
             continue
+        backoff.succeeded(state, name)
         for warning in outcome.warnings:
-            _log(f"{spec.name}: warning: {warning}")
+            _log(f"{name}: warning: {warning}")
         if outcome.changed:
             changed += 1
-            _log(f"{spec.name}: renewed ({outcome.reason}); serial {outcome.serial}, expires {outcome.not_after}")
+            _log(f"{name}: renewed ({outcome.reason}); serial {outcome.serial}, expires {outcome.not_after}")
         else:
-            _log(f"{spec.name}: {outcome.reason}")
+            _log(f"{name}: {outcome.reason}")
+    backoff.save(state_path, state)
     if changed:
         failed += _reload_nginx(config_dir)
     return 1 if failed else 0

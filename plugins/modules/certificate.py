@@ -32,6 +32,7 @@ author:
   - zerodowntime.acme developers (@zerodowntime)
 extends_documentation_fragment:
   - zerodowntime.acme.acme
+  - zerodowntime.acme.attributes.actiongroup_acme
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -41,11 +42,6 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Shows the change of the name set and of the expiry.
-  action_group:
-    description: Use C(group/zerodowntime.acme.acme) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - zerodowntime.acme.acme
 options:
   domains:
     description:

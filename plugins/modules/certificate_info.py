@@ -17,6 +17,8 @@ description:
     its age and its issuing directory decide.
 author:
   - zerodowntime.acme developers (@zerodowntime)
+extends_documentation_fragment:
+  - zerodowntime.acme.attributes.actiongroup_acme
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -25,11 +27,6 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
-  action_group:
-    description: Use C(group/zerodowntime.acme.acme) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - zerodowntime.acme.acme
 options:
   name:
     description: The lineage's name (its folder under O(cert_dir)).

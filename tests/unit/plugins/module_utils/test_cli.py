@@ -99,3 +99,23 @@ def test_status_json_is_one_list_for_monitoring(config, capsys):
     assert [i["name"] for i in listed] == ["one", "two"]
     assert listed[0]["exists"] and not listed[0]["due"] and listed[0]["days_left"] > 80
     assert listed[1] == dict(listed[1], exists=False, due=True, reason="no certificate exists yet")
+
+
+def test_a_failed_certificate_is_left_alone_until_its_backoff_ends_and_force_bypasses_it(config, capsys):
+    _issue(config, "one")
+    # Make it due: a certificate from another directory. The CA is unreachable, so it fails.
+    meta_dir = os.path.realpath(config / "live" / "one")
+    meta = json.loads(open(os.path.join(meta_dir, "meta.json")).read())
+    meta["directory_url"] = "https://elsewhere.example/dir"
+    open(os.path.join(meta_dir, "meta.json"), "w").write(json.dumps(meta))
+    assert cli.main(["--config-dir", str(config), "renew", "one"]) == 1
+    assert "attempt 1; next try after" in capsys.readouterr().out
+    # The next run, a minute later at most, does not try again.
+    assert cli.main(["--config-dir", str(config), "renew", "one"]) == 1
+    out = capsys.readouterr().out
+    assert "one: skipped after 1 failed attempt(s)" in out and "FAILED" not in out
+    # --force tries at once, and counts a second failure.
+    assert cli.main(["--config-dir", str(config), "renew", "--force", "one"]) == 1
+    assert "attempt 2; next try after" in capsys.readouterr().out
+    state = json.loads((config / "backoff.json").read_text())
+    assert state["one"]["failures"] == 2

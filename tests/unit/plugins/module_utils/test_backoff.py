@@ -1,0 +1,40 @@
+"""The cron path's failure backoff: tests plugins/module_utils/backoff.py."""
+
+from __future__ import annotations
+
+import datetime
+import random
+
+import pytest
+
+from ansible_collections.zerodowntime.acme.plugins.module_utils import backoff
+
+NOW = datetime.datetime(2026, 11, 29, 12, 0, tzinfo=datetime.timezone.utc)
+MINUTE = datetime.timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("failures, nominal", [(1, MINUTE), (2, 10 * MINUTE), (3, 100 * MINUTE),
+                                               (4, 1440 * MINUTE), (9, 1440 * MINUTE)])
+def test_delays_grow_about_tenfold_then_stay_daily(failures, nominal):
+    rng = random.Random(failures)
+    for _sample in range(50):
+        assert nominal * 0.8 <= backoff.delay(failures, rng) <= nominal * 1.2
+
+
+def test_failures_accumulate_and_success_clears(tmp_path):
+    state: dict = {}
+    first = backoff.failed(state, "a", NOW)
+    second = backoff.failed(state, "a", NOW)
+    assert (first["failures"], second["failures"]) == (1, 2)
+    assert backoff.waiting_until(state, "a", NOW) is not None
+    assert backoff.waiting_until(state, "a", NOW + datetime.timedelta(minutes=13)) is None
+    path = str(tmp_path / "backoff.json")
+    backoff.save(path, state)
+    assert backoff.load(path) == state
+    backoff.succeeded(state, "a")
+    assert state == {} and backoff.waiting_until(state, "a", NOW) is None
+
+
+def test_a_broken_state_file_is_an_empty_state(tmp_path):
+    (tmp_path / "backoff.json").write_text("{not json")
+    assert backoff.load(str(tmp_path / "backoff.json")) == {}
