@@ -153,8 +153,11 @@ class Session:
         url = f"{self._directory_json['renewalInfo'].rstrip('/')}/{cert_id}"
         with self._step("fetching the renewal information (ARI)", url):
             response = self._net.get(url, content_type="application/json")
+        try:
             suggested = response.json()["suggestedWindow"]
-        return _rfc3339(suggested["start"]), _rfc3339(suggested["end"]), _retry_after(response)
+            return _rfc3339(suggested["start"]), _rfc3339(suggested["end"]), _retry_after(response)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CAError(f"{url} answered renewal information without a usable suggestedWindow ({exc})") from exc
 
     def new_order(self, csr_pem: bytes, domains: list[str], profile: str | None = None,
                   replaces: str | None = None) -> tuple[messages.OrderResource, str | None]:

@@ -108,3 +108,18 @@ def test_a_missing_required_profile_is_an_error():
 def test_a_ca_without_profiles_lists_none():
     _profile, warning = client.choose_profile({}, "shortlived", False, "https://ca/dir")
     assert "offers: none" in warning
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-11-29T12:00:00Z", datetime.datetime(2026, 11, 29, 12, tzinfo=datetime.timezone.utc)),
+    ("2026-11-29T12:00:00.123456789Z",  # Pebble sends nanoseconds
+     datetime.datetime(2026, 11, 29, 12, 0, 0, 123456, tzinfo=datetime.timezone.utc)),
+    ("2026-11-29T13:00:00+01:00", datetime.datetime(2026, 11, 29, 12, tzinfo=datetime.timezone.utc)),
+])
+def test_rfc3339_times_with_any_fraction(text, expected):
+    assert client._rfc3339(text) == expected
+
+
+def test_a_time_that_is_not_rfc3339_is_a_ca_error():
+    with pytest.raises(CAError, match="not RFC 3339"):
+        client._rfc3339("tomorrow")
