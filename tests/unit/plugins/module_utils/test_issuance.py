@@ -39,7 +39,7 @@ def _install(tmp_path, domains=("a.example",)):
 @pytest.mark.parametrize("change, words", [
     (dict(domains=["*.example"]), "wildcard"),
     (dict(domains=[]), "empty"),
-    (dict(domains=["10.0.0.1"]), "IP address"),
+    (dict(domains=["127.0.0.9"]), "IP address"),
     (dict(webroot="/nonexistent/webroot"), "does not exist"),
     (dict(key_type="dsa1024"), "key_type"),
     (dict(name="../x"), "folder name"),
