@@ -35,6 +35,18 @@ options:
         C(/etc/zerodowntime-acme/accounts/HOST.pem), or C(HOST_PORT.pem) when the directory URL
         names a port.
     type: path
+notes:
+  - A C(429) or C(503) answer with a short C(Retry-After) (up to a minute) is waited out and the
+    request sent again; a longer one fails the task at once, saying when the CA wants to hear again.
+requirements:
+  - Python 3.9 or newer on the managed host.
+  - cryptography (python3-cryptography).
+  - acme (certbot's ACME library, python3-acme), needed only when a certificate is due.
+"""
+
+    # The options that create an account (certificate, account).
+    ACCOUNT = r"""
+options:
   account_email:
     description:
       - Contact e-mail address given to the CA when the account is created.
@@ -45,14 +57,14 @@ options:
         an existing account is used without it.
     type: bool
     default: false
+"""
+
+    TIMEOUT = r"""
+options:
   timeout:
     description:
       - Overall time in seconds to wait for the CA to validate and issue, honouring its
         C(Retry-After) hints.
     type: int
     default: 300
-requirements:
-  - Python 3.9 or newer on the managed host.
-  - cryptography (python3-cryptography).
-  - acme (certbot's ACME library, python3-acme), needed only when a certificate is due.
 """

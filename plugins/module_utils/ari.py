@@ -9,11 +9,11 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
-import json
 import os
 import random
 from dataclasses import dataclass
-from typing import Any
+
+from . import files
 
 STATE_FILE = "ari.json"
 # RFC 9773 4.3.3: without a Retry-After, ask again after about six hours.
@@ -65,24 +65,20 @@ def window(start: datetime.datetime, end: datetime.datetime, retry_after: dateti
 
 def load(folder: str, cert_pem: bytes) -> Window | None:
     """The stored window of this very certificate, or None."""
+    data = files.read_json_object(os.path.join(folder, STATE_FILE))
     try:
-        with open(os.path.join(folder, STATE_FILE), encoding="utf-8") as f:
-            data: dict[str, Any] = json.load(f)
         if data.get("cert_sha256") != hashlib.sha256(cert_pem).hexdigest():
             return None
         return Window(*(datetime.datetime.fromisoformat(data[k].replace("Z", "+00:00"))
                         for k in ("start", "end", "chosen", "retry_after")))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
 def save(folder: str, cert_pem: bytes, state: Window) -> None:
     """Store the window beside the certificate (a cache: written in place, rebuilt when lost)."""
-    data = dict(state.as_dict(), cert_sha256=hashlib.sha256(cert_pem).hexdigest())
-    tmp = os.path.join(folder, STATE_FILE + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-    os.replace(tmp, os.path.join(folder, STATE_FILE))
+    files.write_json(os.path.join(folder, STATE_FILE),
+                     dict(state.as_dict(), cert_sha256=hashlib.sha256(cert_pem).hexdigest()))
 
 
 def _b64url(data: bytes) -> str:

@@ -7,10 +7,10 @@ The state is one JSON file, written only under the CLI's lock."""
 from __future__ import annotations
 
 import datetime
-import json
-import os
 import random
 from typing import Any
+
+from . import files
 
 STEPS = (datetime.timedelta(minutes=1), datetime.timedelta(minutes=10), datetime.timedelta(minutes=100),
          datetime.timedelta(days=1))
@@ -24,19 +24,11 @@ def delay(failures: int, rng: random.Random | None = None) -> datetime.timedelta
 
 
 def load(path: str) -> dict[str, dict[str, Any]]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return files.read_json_object(path)
 
 
 def save(path: str, state: dict[str, dict[str, Any]]) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(state, f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    files.write_json(path, state)
 
 
 def waiting_until(state: dict[str, dict[str, Any]], name: str, now: datetime.datetime) -> datetime.datetime | None:
@@ -51,9 +43,13 @@ def waiting_until(state: dict[str, dict[str, Any]], name: str, now: datetime.dat
     return next_attempt if next_attempt > now else None
 
 
-def failed(state: dict[str, dict[str, Any]], name: str, now: datetime.datetime) -> dict[str, Any]:
+def failed(state: dict[str, dict[str, Any]], name: str, now: datetime.datetime,
+           retry_after: datetime.datetime | None = None) -> dict[str, Any]:
+    """Count a failure. The next attempt is the backoff step away, or later when the CA's
+    Retry-After (429/503) asks for more."""
     failures = int(state.get(name, {}).get("failures", 0)) + 1
-    state[name] = {"failures": failures, "next_attempt": (now + delay(failures)).isoformat()}
+    next_attempt = max(now + delay(failures), retry_after or now)
+    state[name] = {"failures": failures, "next_attempt": next_attempt.isoformat()}
     return state[name]
 
 

@@ -23,7 +23,7 @@ import subprocess
 import sys
 from typing import Any, Iterator, Sequence
 
-from . import backoff, info, issuance, lineage
+from . import backoff, info, issuance, lineage, metrics
 from .errors import AcmeError, ConfigError
 from .spec import CONFIG_DIR, CertificateSpec, renew_before, validated
 
@@ -77,7 +77,7 @@ def _renew(config_dir: str, specs: list[CertificateSpec], force: bool) -> int:
             outcome = issuance.ensure(spec if not force else _with(spec, force=True))
         except AcmeError as exc:
             failed += 1
-            entry = backoff.failed(state, name, now)
+            entry = backoff.failed(state, name, now, getattr(exc, "retry_after", None))
             _log(f"{name}: FAILED, the current certificate stays in place: {exc} "
                  f"(attempt {entry['failures']}; next try after {entry['next_attempt'][:16]} UTC)")
             continue
@@ -92,7 +92,23 @@ def _renew(config_dir: str, specs: list[CertificateSpec], force: bool) -> int:
     backoff.save(state_path, state)
     if changed:
         failed += _reload_nginx(config_dir)
+    _write_metrics(config_dir, state, now, success=not failed)
     return 1 if failed else 0
+
+
+def _write_metrics(config_dir: str, state: dict[str, dict[str, Any]], run_at: datetime.datetime,
+                   success: bool) -> None:
+    """The Prometheus textfile, when renew.json names one (the role's zerodowntime_acme_metrics_file),
+    with every certificate, also those this run was not asked to renew."""
+    path = _read_json(os.path.join(config_dir, "renew.json"), default={}).get("metrics_file")
+    if not path:
+        return
+    specs = _load_specs(config_dir, [])
+    failures = {name: int(entry.get("failures", 0)) for name, entry in state.items()}
+    try:
+        metrics.write(path, metrics.render(_infos(specs), failures, run_at=run_at, success=success))
+    except OSError as exc:
+        _log(f"metrics: cannot write {path}: {exc}")
 
 
 def _reload_nginx(config_dir: str) -> int:
@@ -108,10 +124,14 @@ def _reload_nginx(config_dir: str) -> int:
     return 0
 
 
+def _infos(specs: list[CertificateSpec]) -> list[info.Info]:
+    return [info.describe(spec.cert_dir, str(spec.name), directory_url=spec.directory_url, domains=spec.domains,
+                          key_type=spec.key_type, profile=spec.profile, renew_before=renew_before(spec.renew_before_days))
+            for spec in specs]
+
+
 def _status(specs: list[CertificateSpec], as_json: bool) -> int:
-    infos = [info.describe(spec.cert_dir, str(spec.name), directory_url=spec.directory_url, domains=spec.domains,
-                           key_type=spec.key_type, profile=spec.profile, renew_before=renew_before(spec.renew_before_days))
-             for spec in specs]
+    infos = _infos(specs)
     if as_json:
         sys.stdout.write(json.dumps([i.as_dict() for i in infos], indent=2) + "\n")
         return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime
-import email.utils
 import os
 import re
 import tempfile
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from . import ari, keys
+from .network import Network, retry_after
 from .errors import AccountError, CAError, ChallengeError, ConfigError, StorageError
 
 try:
@@ -29,17 +29,26 @@ try:
     from acme import challenges, messages
     from acme import client as acme_client
     from acme import errors as acme_errors
+    from acme import jws as acme_jws
 except ImportError as exc:  # issuance.py turns this into a DependencyError
     ACME_IMPORT_ERROR: ImportError | None = exc
-    _ClientNetwork: Any = object
 else:
     ACME_IMPORT_ERROR = None
-    _ClientNetwork = acme_client.ClientNetwork
 
 USER_AGENT = "zerodowntime-acme/0.1.0"
 NETWORK_TIMEOUT = 30
-# Pebble rejects 5% of nonces on purpose, and so may a busy CA; the library retries only once.
-BAD_NONCE_RETRIES = 5
+
+
+DEACTIVATED = "deactivated"
+
+
+@dataclass(frozen=True)
+class Account:
+    """An ACME account as the CA reports it."""
+
+    url: str
+    status: str
+    contacts: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -62,34 +71,33 @@ if ACME_IMPORT_ERROR is None:
         profile: str | None = jose.field("profile", omitempty=True)
         replaces: str | None = jose.field("replaces", omitempty=True)
 
+    class _Revocation(jose.JSONObjectWithFields):
+        """revokeCert's payload. The library's message wants an X509 object of the library's own
+        release (pyOpenSSL before 3.x, cryptography after); base64url DER is the same on both."""
 
-class _Network(_ClientNetwork):
-    """ClientNetwork that retries a rejected nonce more than once, as RFC 8555 6.5 allows."""
+        certificate: str = jose.field("certificate")
+        reason: int = jose.field("reason")
 
-    def post(self, *args: Any, **kwargs: Any) -> requests.Response:
-        for _attempt in range(BAD_NONCE_RETRIES):
-            try:
-                response: requests.Response = self._post_once(*args, **kwargs)
-                return response
-            except messages.Error as error:
-                if error.code != "badNonce":
-                    raise
-        last: requests.Response = self._post_once(*args, **kwargs)
-        return last
+    class _KeyChange(jose.JSONObjectWithFields):
+        """The inner payload of a key rollover (RFC 8555 7.3.5); the library has no message for it."""
+
+        account: str = jose.field("account")
+        old_key: jose.JWK = jose.field("oldKey", encoder=lambda key: key.to_partial_json())
 
 
 class Session:
     """One conversation with one ACME server, signed with one account key."""
 
     def __init__(self, directory_url: str, account_key_path: str | None, *, ca_bundle: str | None,
-                 validate_certs: bool, timeout: int = NETWORK_TIMEOUT) -> None:
-        """Without an account key the session can only read (directory, renewal information)."""
+                 validate_certs: bool, timeout: int = NETWORK_TIMEOUT, create_key: bool = True) -> None:
+        """Without an account key the session can only read (directory, renewal information). A
+        missing key file is created, unless `create_key` is false (then it is an AccountError)."""
         self.directory_url = directory_url
         self._bundle_file: str | None = None
-        jwk, alg = _account_jwk(account_key_path) if account_key_path else (None, jose.RS256)
+        jwk, alg = _account_jwk(account_key_path, create_key) if account_key_path else (None, jose.RS256)
         self.jwk = jwk
-        self._net = _Network(key=jwk, alg=alg, verify_ssl=self._trust(ca_bundle, validate_certs),
-                             user_agent=USER_AGENT, timeout=timeout)
+        self._net = Network(key=jwk, alg=alg, verify_ssl=self._trust(ca_bundle, validate_certs),
+                            user_agent=USER_AGENT, timeout=timeout)
         with self._step("fetching the ACME directory", directory_url):
             # Kept as JSON too: older releases of the library drop the meta fields they don't know
             # (and from_json() rewrites the dict it is given, hence the copy).
@@ -112,31 +120,117 @@ class Session:
 
     def ensure_account(self, email: str | None, terms_agreed: bool) -> str:
         """Use the account of this key, creating it when the CA knows none; return its URL."""
+        account = self.find_account()
+        if account is not None and account.status == DEACTIVATED:
+            raise AccountError(f"the ACME account of this key at {self.directory_url} is deactivated, and an "
+                               "account cannot be reactivated; point account_key at a new key")
+        if account is not None:
+            return account.url
+        return self.create_account(_contacts(email), terms_agreed).url
+
+    def find_account(self) -> Account | None:
+        """The account of this key, or None when the CA knows none (RFC 8555 7.3.1)."""
         new_account_url = self._client.directory["newAccount"]
+        url = ""
         with self._step("looking up the ACME account", new_account_url):
             try:
-                return self._client.new_account(messages.NewRegistration(only_return_existing=True)).uri
+                self._client.new_account(messages.NewRegistration(only_return_existing=True))
             except acme_errors.ConflictError as found:  # the library's way to say "it exists"
-                return self._use_account(found.location)
+                url = found.location
             except messages.Error as error:
-                if error.code != "accountDoesNotExist":
+                if error.code == "accountDoesNotExist":
+                    return None
+                if error.code == "unauthorized":  # the key is known, but its account was deactivated
+                    return Account(url="", status=DEACTIVATED, contacts=())
+                raise
+        if not url:
+            raise AccountError(f"{new_account_url} answered a lookup (onlyReturnExisting) without the account's URL")
+        self._net.account = messages.RegistrationResource(uri=url, body=messages.Registration())
+        with self._step("reading the ACME account", url):
+            return _account(url, self._client._post_as_get(url).json())
+
+    def create_account(self, contacts: tuple[str, ...], terms_agreed: bool,
+                       eab: tuple[str, str] | None = None) -> Account:
+        """Create the account of this key, with an external account binding when given."""
+        self.check_creation(terms_agreed, eab)
+        binding = None
+        if eab is not None:
+            try:
+                binding = messages.ExternalAccountBinding.from_data(self._signing_key().public_key(), eab[0], eab[1],
+                                                                    self._client.directory)
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(f"eab_hmac_key is not a base64url-encoded key ({exc})") from exc
+        registration = messages.NewRegistration.from_data(
+            terms_of_service_agreed=True, external_account_binding=binding)
+        registration = registration.update(contact=contacts)
+        new_account_url = self._client.directory["newAccount"]
+        with self._step("creating the ACME account", new_account_url):
+            try:
+                created = self._client.new_account(registration)
+            except acme_errors.ConflictError:  # created meanwhile by a concurrent run
+                found = self.find_account()
+                if found is None:
                     raise
+                return found
+        return _account(created.uri, created.body.to_json())
+
+    def check_creation(self, terms_agreed: bool, eab: tuple[str, str] | None) -> None:
+        """Raise what would stop an account's creation: terms not agreed, a binding the CA requires."""
         if not terms_agreed:
             terms = getattr(self._client.directory.meta, "terms_of_service", None)
             raise AccountError(
                 f"no ACME account exists for this account key at {self.directory_url}; read the CA's "
                 f"terms of service{' at ' + terms if terms else ''} and set terms_agreed=true to create one"
             )
-        registration = messages.NewRegistration.from_data(email=email or None, terms_of_service_agreed=True)
-        with self._step("creating the ACME account", new_account_url):
-            try:
-                return self._client.new_account(registration).uri
-            except acme_errors.ConflictError as found:  # created meanwhile by a concurrent run
-                return self._use_account(found.location)
+        if eab is None and self.external_account_required():
+            raise AccountError(f"the CA at {self.directory_url} requires an external account binding to create "
+                               "an account: create it with zerodowntime.acme.account and eab_kid/eab_hmac_key")
 
-    def _use_account(self, url: str) -> str:
-        self._net.account = messages.RegistrationResource(uri=url, body=messages.Registration())
-        return url
+    def update_contacts(self, account: Account, contacts: tuple[str, ...]) -> Account:
+        with self._step("updating the account's contacts", account.url):
+            response = self._client._post(account.url, messages.UpdateRegistration(contact=contacts))
+        return _account(account.url, response.json())
+
+    def deactivate(self, account: Account) -> Account:
+        with self._step("deactivating the ACME account", account.url):
+            response = self._client._post(account.url, messages.UpdateRegistration(status=messages.STATUS_DEACTIVATED))
+        return _account(account.url, response.json())
+
+    def change_key(self, account: Account, new_key_path: str) -> None:
+        """Roll the account over to the key at `new_key_path` (RFC 8555 7.3.5): an inner JWS signed
+        by the new key (the library's JWS, with no nonce) inside the usual request."""
+        new_jwk, new_alg = _account_jwk(new_key_path, create=False)
+        url = self._client.directory["keyChange"]
+        inner = acme_jws.JWS.sign(
+            _KeyChange(account=account.url, old_key=self._signing_key().public_key()).json_dumps().encode(),
+            key=new_jwk, alg=new_alg, nonce=None, url=url)
+        with self._step("rolling the account key over", url):
+            self._client._post(url, inner)
+
+    def _signing_key(self) -> jose.JWK:
+        if self.jwk is None:
+            raise AccountError("this request needs an account key")
+        return self.jwk
+
+    def revoke(self, cert_pem: bytes, reason: int) -> bool:
+        """Revoke a certificate (RFC 8555 7.6), signed by this session's key: the account's, or the
+        certificate's own. False when the CA says it was already revoked."""
+        url = self._client.directory["revokeCert"]
+        der = keys.pem_to_der(cert_pem)
+        with self._step("revoking the certificate", url):
+            try:
+                self._client._post(url, _Revocation(certificate=jose.b64encode(der).decode(), reason=reason))
+            except messages.Error as error:
+                if error.code == "alreadyRevoked":
+                    return False
+                raise
+        return True
+
+    def external_account_required(self) -> bool:
+        return bool(self._directory_json.get("meta", {}).get("externalAccountRequired"))
+
+    def thumbprint(self) -> str:
+        return jose.b64encode(self._signing_key().thumbprint()).decode()
 
     # Order -------------------------------------------------------------------------------------
 
@@ -155,7 +249,7 @@ class Session:
             response = self._net.get(url, content_type="application/json")
         try:
             suggested = response.json()["suggestedWindow"]
-            return _rfc3339(suggested["start"]), _rfc3339(suggested["end"]), _retry_after(response)
+            return _rfc3339(suggested["start"]), _rfc3339(suggested["end"]), retry_after(response, ari.DEFAULT_RETRY_AFTER)
         except (KeyError, TypeError, ValueError) as exc:
             raise CAError(f"{url} answered renewal information without a usable suggestedWindow ({exc})") from exc
 
@@ -228,11 +322,14 @@ class Session:
             _sleep_until(self._client.retry_after(response, default=1), deadline,
                          f"the CA did not validate {challenge.domain}")
 
-    def finalize(self, order: messages.OrderResource, deadline: datetime.datetime) -> bytes:
-        """Send the CSR, wait for the certificate, and return the full chain as the CA sent it."""
+    def finalize(self, order: messages.OrderResource, deadline: datetime.datetime,
+                 alternatives: bool = False) -> list[bytes]:
+        """Send the CSR, wait for the certificate, and return the full chain as the CA sent it,
+        followed by the alternate chains it offers when `alternatives` is set."""
         with self._step("finalizing the order", order.uri or "the order"):
-            done = self._client.finalize_order(order, deadline)
-        return str(done.fullchain_pem).encode("ascii")
+            done = self._client.finalize_order(order, deadline, fetch_alternative_chains=alternatives)
+        chains = [done.fullchain_pem, *(done.alternative_fullchains_pem or [])]
+        return [str(chain).encode("ascii") for chain in chains]
 
     # Errors ------------------------------------------------------------------------------------
 
@@ -243,21 +340,15 @@ class Session:
             yield
         except (AccountError, ChallengeError, ConfigError, StorageError):
             raise
-        except messages.Error as error:
-            raise CAError(f"{what} failed: {url} answered {_describe(error)}") from error
-        except acme_errors.TimeoutError as error:
-            raise CAError(f"{what} timed out at {url}; the CA is slow or stuck, try again later") from error
-        except requests.exceptions.SSLError as error:
-            raise CAError(
-                f"{what} failed: the TLS certificate of {url} cannot be verified ({error}); for a private "
-                "or test CA set ca_bundle to the CA certificate that signed it"
-            ) from error
-        except requests.exceptions.RequestException as error:
-            raise CAError(f"{what} failed: cannot reach {url} ({error}); check directory_url and the network") from error
-        except acme_errors.ConflictError as error:
-            raise CAError(f"{what} failed: {url} answered 409 Conflict (Location: {error.location})") from error
-        except acme_errors.Error as error:
-            raise CAError(f"{what} failed at {url}: {str(error) or type(error).__name__}") from error
+        except Exception as error:
+            message = _failure(what, url, error)
+            if message is None:
+                raise
+            until = self._net.throttled_until
+            if until is not None and until > datetime.datetime.now(datetime.timezone.utc):
+                message += f"; the CA asks not to be asked again before {until:%Y-%m-%d %H:%M:%S} UTC"
+                raise CAError(message, retry_after=until) from error
+            raise CAError(message) from error
 
     def _trust(self, ca_bundle: str | None, validate_certs: bool) -> bool | str:
         """What requests should verify the CA's TLS certificate with: the default trust store plus
@@ -292,13 +383,29 @@ def choose_profile(offered: dict[str, str], wanted: str | None, required: bool,
     return None, f"the CA does not offer the profile '{wanted}' (it offers: {offers}); ordered with its default"
 
 
-def _account_jwk(path: str) -> tuple[jose.JWK, jose.JWASignature]:
-    """Load the account key at `path`, or create it (0600) when missing."""
+def _contacts(email: str | None) -> tuple[str, ...]:
+    return (f"mailto:{email}",) if email else ()
+
+
+def _account(url: str, body: dict[str, Any]) -> Account:
+    contacts = body.get("contact") or ()
+    return Account(url=url, status=str(body.get("status", "valid")), contacts=tuple(str(c) for c in contacts))
+
+
+def key_thumbprint(path: str) -> str:
+    """The RFC 7638 thumbprint of the account key at `path` (public: safe to show)."""
+    return jose.b64encode(_account_jwk(path, create=False)[0].thumbprint()).decode()
+
+
+def _account_jwk(path: str, create: bool = True) -> tuple[jose.JWK, jose.JWASignature]:
+    """Load the account key at `path`, or create it (0600) when missing and `create` holds."""
     try:
         with open(path, "rb") as f:
             pem = f.read()
     except FileNotFoundError:
-        pem = _create_account_key(path)
+        if not create:
+            raise AccountError(f"the key {path} does not exist") from None
+        pem = create_account_key(path)
     except OSError as exc:
         raise AccountError(f"cannot read the account key {path}: {exc.strerror}; check its permissions") from exc
     try:
@@ -318,7 +425,7 @@ def _account_jwk(path: str) -> tuple[jose.JWK, jose.JWASignature]:
     raise AccountError(f"the account key {path} is of an unsupported type; use an EC P-256/P-384 or RSA key")
 
 
-def _create_account_key(path: str) -> bytes:
+def create_account_key(path: str) -> bytes:
     pem = keys.to_pem(keys.generate("ec256"))
     try:
         os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
@@ -351,18 +458,25 @@ def _rfc3339(text: str) -> datetime.datetime:
     return moment + datetime.timedelta(microseconds=int((fraction or "0")[:6].ljust(6, "0")))
 
 
-def _retry_after(response: requests.Response) -> datetime.timedelta:
-    """Retry-After as seconds or an HTTP date; RFC 9773's six hours when absent or unreadable."""
-    value = response.headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return datetime.timedelta(seconds=int(value))
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return ari.DEFAULT_RETRY_AFTER
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return max(datetime.timedelta(0), moment - datetime.datetime.now(datetime.timezone.utc))
+def _failure(what: str, url: str, error: Exception) -> str | None:
+    """What a failed step says, for the exceptions of the library and of requests (None: not ours)."""
+    if isinstance(error, messages.Error):
+        return f"{what} failed: {url} answered {_describe(error)}"
+    if isinstance(error, acme_errors.TimeoutError):
+        return f"{what} timed out at {url}; the CA is slow or stuck, try again later"
+    if isinstance(error, requests.exceptions.SSLError):
+        return (f"{what} failed: the TLS certificate of {url} cannot be verified ({error}); for a private "
+                "or test CA set ca_bundle to the CA certificate that signed it")
+    if isinstance(error, requests.exceptions.RequestException):
+        return f"{what} failed: cannot reach {url} ({error}); check directory_url and the network"
+    if isinstance(error, acme_errors.ConflictError):
+        return f"{what} failed: {url} answered 409 Conflict (Location: {error.location})"
+    if isinstance(error, acme_errors.ClientError) and isinstance(error.args[0] if error.args else None, requests.Response):
+        response = error.args[0]
+        return f"{what} failed: {url} answered HTTP {response.status_code} {response.reason or ''}".rstrip()
+    if isinstance(error, acme_errors.Error):
+        return f"{what} failed at {url}: {str(error) or type(error).__name__}"
+    return None
 
 
 def _problem(authz: messages.AuthorizationResource) -> str:

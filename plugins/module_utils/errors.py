@@ -8,6 +8,8 @@ says which step failed, for which name or URL, what the other side answered, and
 
 from __future__ import annotations
 
+import datetime
+
 
 class AcmeError(Exception):
     """Base of every error the engine raises on purpose."""
@@ -30,7 +32,12 @@ class ChallengeError(AcmeError):
 
 
 class CAError(AcmeError):
-    """The ACME server refused a request or could not be reached."""
+    """The ACME server refused a request or could not be reached. `retry_after` is set when the CA
+    asked (429/503 Retry-After) not to be asked again before then."""
+
+    def __init__(self, message: str, retry_after: datetime.datetime | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class StorageError(AcmeError):

@@ -27,6 +27,7 @@ class Info:
     due: bool
     reason: str
     renew_at: str | None
+    issued_at: str | None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,7 +67,15 @@ def describe(cert_dir: str, name: str, *, directory_url: str, domains: Sequence[
         due=decision.due,
         reason=decision.reason,
         renew_at=iso(decision.renew_at) if decision.renew_at else None,
+        issued_at=_issued_at(current) if current and cert else None,
     )
+
+
+def _issued_at(current: lineage.Lineage) -> str | None:
+    """When this collection wrote the certificate (its last renewal); a placeholder or a certificate
+    put there by hand has no such time."""
+    issued_at = current.meta.get("issued_at")
+    return str(issued_at) if issued_at else None
 
 
 def iso(moment: datetime.datetime) -> str:

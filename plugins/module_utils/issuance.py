@@ -62,7 +62,7 @@ def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.dat
         return outcome
 
     # Only now: a run with nothing due never loads cryptography, acme or requests.
-    from . import client, keys
+    from . import chains, client, keys
 
     keys.require_cryptography()
     if client.ACME_IMPORT_ERROR is not None:
@@ -102,9 +102,12 @@ def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.dat
                 session.answer(challenge)
             for challenge in challenges:
                 session.wait_valid(challenge, deadline)
-        # 7. Finalize with the CSR and download the chain the CA returns; ask ARI about it at once,
-        #    so that the next runs stay offline until its Retry-After.
-        fullchain_pem = session.finalize(order, deadline)
+        # 7. Finalize with the CSR and download the chain the CA returns (or the preferred one of its
+        #    alternates); ask ARI about it at once, so that the next runs stay offline until its
+        #    Retry-After.
+        fullchain_pem, warning = chains.pick(session.finalize(order, deadline, bool(spec.preferred_chain)),
+                                             spec.preferred_chain)
+        outcome.warnings.extend([warning] if warning else [])
         leaf_pem = lineage.split_fullchain(fullchain_pem)[0]
         has_ari = session.has_ari()
         new_window = _fetch_window(session, leaf_pem, None, outcome.warnings) if has_ari else None

@@ -55,6 +55,11 @@ def load_pem(pem: bytes) -> Any:
     return serialization.load_pem_private_key(pem, password=None)
 
 
+def pem_to_der(cert_pem: bytes) -> bytes:
+    """The DER form of the first certificate in `cert_pem`."""
+    return bytes(x509.load_pem_x509_certificate(cert_pem).public_bytes(serialization.Encoding.DER))
+
+
 def type_of(public_key: Any) -> str | None:
     """Name a public key's type in KEY_TYPES terms, or None when it is none of them."""
     if isinstance(public_key, ec.EllipticCurvePublicKey):

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import files
 from .errors import StorageError
 
 FILES = ("privkey.pem", "cert.pem", "chain.pem", "fullchain.pem")
@@ -94,7 +95,7 @@ def read(cert_dir: str, name: str) -> Lineage | None:
         return None
     except OSError as exc:
         raise StorageError(f"cannot read {paths.cert}: {exc.strerror}; check its permissions") from exc
-    meta = _read_meta(os.path.join(cert_dir, name, META))
+    meta = files.read_json_object(os.path.join(cert_dir, name, META))
     info = _summary_to_info(meta.get("certificate"), cert_pem)
     if info is None:
         try:
@@ -102,6 +103,15 @@ def read(cert_dir: str, name: str) -> Lineage | None:
         except ValueError as exc:
             return Lineage(name, paths, None, problem=f"{paths.cert} is not a PEM certificate ({exc})", meta=meta)
     return Lineage(name, paths, info, meta=meta, pem=cert_pem)
+
+
+def update_meta(cert_dir: str, name: str, changes: dict[str, Any]) -> None:
+    """Add `changes` to the current version's meta.json (the certificate summary stays)."""
+    path = os.path.join(version_folder(cert_dir, name), META)
+    try:
+        files.write_json(path, dict(files.read_json_object(path), **changes))
+    except OSError as exc:
+        raise StorageError(f"cannot update {path}: {exc}") from exc
 
 
 def cert_info(cert_pem: bytes) -> CertInfo:
@@ -128,9 +138,14 @@ def cert_info(cert_pem: bytes) -> CertInfo:
     )
 
 
+def pem_certificates(pem: bytes) -> list[bytes]:
+    """The PEM certificates in a bundle, in order, each ending in one newline."""
+    return [m.group(0).rstrip(b"\r\n") + b"\n" for m in _PEM_CERT.finditer(pem)]
+
+
 def split_fullchain(fullchain_pem: bytes) -> tuple[bytes, bytes]:
     """(leaf certificate, the rest of the chain) from a PEM bundle as the CA returned it."""
-    blocks = [m.group(0).rstrip(b"\r\n") + b"\n" for m in _PEM_CERT.finditer(fullchain_pem)]
+    blocks = pem_certificates(fullchain_pem)
     if not blocks:
         raise StorageError("the CA returned no PEM certificate; nothing was written")
     return blocks[0], b"".join(blocks[1:])
@@ -208,15 +223,6 @@ def _utc(cert: Any, attribute: str) -> datetime.datetime:
         return aware  # type: ignore[no-any-return]
     naive: datetime.datetime = getattr(cert, attribute)
     return naive.replace(tzinfo=datetime.timezone.utc)
-
-
-def _read_meta(path: str) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _adopt_plain_directory(link: str, versions_dir: str) -> None:

@@ -74,6 +74,9 @@ def decide(
     if lineage.meta.get("profile_requested") != profile:
         return Decision(True, f"the profile changed from {lineage.meta.get('profile_requested') or 'the default'} "
                               f"to {profile or 'the default'}", None)
+    revoked = lineage.meta.get("revoked")
+    if isinstance(revoked, dict):
+        return Decision(True, f"the certificate was revoked ({revoked.get('reason')}) on {revoked.get('at')}", None)
     if now >= cert.not_after:
         return Decision(True, f"the certificate expired on {_when(cert.not_after)}", due_at)
     lifetime = cert.not_after - cert.not_before

@@ -42,6 +42,7 @@ class CertificateSpec:
     renew_before_days: int | None = None
     profile: str | None = None
     profile_required: bool = False
+    preferred_chain: str | None = None
 
 
 def renew_before(days: int | None) -> datetime.timedelta | None:

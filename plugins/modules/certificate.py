@@ -18,8 +18,8 @@ description:
   - Renews only when due. It is due when no certificate exists, when the names or the key type
     changed, when the current certificate was not issued through O(directory_url) (a placeholder,
     for example), when less than a third of its lifetime is left (half when the lifetime is under
-    ten days; or O(renew_before_days) before expiry when set), when O(profile) changed, or when
-    O(force) is set.
+    ten days; or O(renew_before_days) before expiry when set), when O(profile) changed, when
+    M(zerodowntime.acme.certificate_revoke) revoked it, or when O(force) is set.
   - When nothing is due the module makes no network access at all, so a daily run across a fleet
     costs next to nothing.
   - When due, it does the whole http-01 exchange in one call. It writes the challenge files under
@@ -32,6 +32,8 @@ author:
   - zerodowntime.acme developers (@zerodowntime)
 extends_documentation_fragment:
   - zerodowntime.acme.acme
+  - zerodowntime.acme.acme.account
+  - zerodowntime.acme.acme.timeout
   - zerodowntime.acme.attributes.actiongroup_acme
 attributes:
   check_mode:
@@ -100,6 +102,14 @@ options:
       - Fail, before any order, when the CA does not offer O(profile).
     type: bool
     default: false
+  preferred_chain:
+    description:
+      - When the CA offers other chains besides its default (RFC 8555 C(Link rel="alternate")),
+        install the one whose topmost certificate was issued by this name (its common name), for
+        example V(ISRG Root X1).
+      - When no chain matches, the CA's default chain is installed and the module warns.
+      - Takes effect at the next issuance; it does not make the certificate due.
+    type: str
   renew_before_days:
     description:
       - Renew this many days before expiry, instead of when a third of the lifetime is left (half
@@ -132,6 +142,9 @@ notes:
     The C(zerodowntime.acme.nginx) role sets this up.
   - Reload nginx through a handler that runs C(nginx -t) first, and only when this task changed.
 seealso:
+  - module: zerodowntime.acme.account
+  - module: zerodowntime.acme.certificate_info
+  - module: zerodowntime.acme.certificate_revoke
   - name: RFC 8555, ACME
     description: The protocol.
     link: https://www.rfc-editor.org/rfc/rfc8555
@@ -270,6 +283,7 @@ ARGUMENT_SPEC = dict(
     renew_before_days=dict(type="int"),
     profile=dict(type="str"),
     profile_required=dict(type="bool", default=False),
+    preferred_chain=dict(type="str"),
 )
 
 

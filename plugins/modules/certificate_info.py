@@ -134,6 +134,10 @@ renew_at:
   description: When it becomes due, ISO 8601 UTC.
   returned: when known
   type: str
+issued_at:
+  description: When this collection obtained the certificate (its last renewal), ISO 8601 UTC.
+  returned: when the certificate was obtained by this collection
+  type: str
 ari_window:
   description: The renewal window the CA suggests, the point chosen in it, and when to ask again.
   returned: when O(check_ari) is set and the CA offers ARI

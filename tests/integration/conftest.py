@@ -15,6 +15,7 @@ import pytest
 from tools.testbed.nginx import Nginx
 from tools.testbed.pebble import Pebble
 from tools.testbed.stack import ca_and_web
+from tools.testbed.throttle import Throttle
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STATE = os.path.join(ROOT, "build", "integration")
@@ -22,7 +23,8 @@ ADDRESS = "127.0.0.2"
 ZONE = "zdt.test"
 # Names that resolve to nginx for Pebble (challtestsrv) and for this machine (/etc/hosts).
 NAMES = ["a", "b", "b2", "key", "force", "hook", "hookfail", "check", "wrongroot", "terms", "badkey", "dirkey", "days",
-         "short", "switch", "fallback", "info", "ari", "replaced"]
+         "short", "switch", "fallback", "info", "ari", "replaced", "reuse", "revoke", "revokekey", "chain",
+         "throttle", "limited", "cliback", "clilimited"]
 DAY = 86400
 # As Let's Encrypt offers them (Pebble's own default stands in for `classic`).
 PROFILES = {
@@ -30,6 +32,10 @@ PROFILES = {
     "tlsserver": {"description": "45 days", "validityPeriod": 45 * DAY},
     "shortlived": {"description": "160 hours", "validityPeriod": 160 * 3600},
 }
+# External account binding keys Pebble knows (kid -> base64url HMAC key); binding stays optional.
+EAB_KID = "kid-zdt"
+EAB_HMAC_KEY = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
+THROTTLE_PORT = 14010
 # Resolves for Pebble only: the module's self-check cannot reach it from here and must just warn.
 PEBBLE_ONLY = "hairpin"
 
@@ -74,13 +80,16 @@ def ansible_env() -> dict[str, str]:
 
 
 def run_module(args: dict, *, check: bool = False, diff: bool = False,
-               module: str = "zerodowntime.acme.certificate") -> dict:
-    """Run one module ad hoc on localhost, as `ansible localhost -m MODULE -a ARGS`; return its result."""
+               module: str = "zerodowntime.acme.certificate", raw: list | None = None) -> dict:
+    """Run one module ad hoc on localhost, as `ansible localhost -m MODULE -a ARGS`; return its result
+    (and, when `raw` is a list, append ansible's whole output to it)."""
     env = dict(ansible_env(), ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
     command = ["ansible", "localhost", "-m", module, "-a", json.dumps(args)]
     command += ["--check"] if check else []
     command += ["--diff"] if diff else []
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, check=False)
+    if raw is not None:
+        raw.append(done.stdout + done.stderr)
     try:
         report = json.loads(done.stdout)
     except ValueError:
@@ -93,5 +102,17 @@ def testbed():
     shutil.rmtree(STATE, ignore_errors=True)
     os.makedirs(STATE)
     names = [fqdn(label) for label in NAMES]
-    with ca_and_web(STATE, ADDRESS, names, pebble_only=(fqdn(PEBBLE_ONLY),), profiles=PROFILES) as (pebble, nginx):
+    with ca_and_web(STATE, ADDRESS, names, pebble_only=(fqdn(PEBBLE_ONLY),), profiles=PROFILES,
+                    eab_keys={EAB_KID: EAB_HMAC_KEY}, alternate_roots=1) as (pebble, nginx):
         yield Testbed(pebble, nginx, STATE)
+
+
+@pytest.fixture
+def throttle(testbed):
+    """A proxy in front of Pebble that answers chosen requests with 429/503 first (set its faults)."""
+    tls = os.path.join(testbed.pebble.state_dir, "tls")
+    proxy = Throttle(upstream=f"https://127.0.0.1:{testbed.pebble.acme_port}", port=THROTTLE_PORT,
+                     cert=os.path.join(tls, "cert.pem"), key=os.path.join(tls, "key.pem"),
+                     ca_bundle=testbed.pebble.ca_bundle)
+    with proxy:
+        yield proxy

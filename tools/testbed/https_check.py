@@ -2,7 +2,7 @@
 
     python -m tools.testbed.https_check --address 127.0.0.11 --name default.zdt.test --cafile root.pem
 
-Prints JSON {serial, issuer, subject, names, not_after, body}; exits 1 with the reason when the
+Prints JSON {serial, issuer, subject, names, not_after, not_after_unix, body}; exits 1 with the reason when the
 connection or the verification fails.
 """
 
@@ -33,6 +33,7 @@ def check(address: str, name: str, cafile: str) -> dict:
         "subject": cert.subject.rfc4514_string(),
         "names": san.get_values_for_type(x509.DNSName),
         "not_after": cert.not_valid_after_utc.isoformat(),
+        "not_after_unix": int(cert.not_valid_after_utc.timestamp()),
         "body": response.decode(errors="replace").split("\r\n\r\n", 1)[-1].strip(),
     }
 

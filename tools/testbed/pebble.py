@@ -22,7 +22,10 @@ DEFAULT_PROFILES = {"default": {"description": "90-day certificates", "validityP
 class Pebble:
     def __init__(self, state_dir: str, *, bin_dir: str = os.path.join(ROOT, "build", "pebble", "bin"),
                  acme_port: int = 14000, management_port: int = 15000, dns_port: int = 8053,
-                 dns_management_port: int = 8055, profiles: dict | None = None) -> None:
+                 dns_management_port: int = 8055, profiles: dict | None = None,
+                 eab_keys: dict[str, str] | None = None, alternate_roots: int = 0) -> None:
+        """`eab_keys` (kid -> base64url HMAC key) lets accounts be bound to those keys (not required);
+        `alternate_roots` adds cross-signed chains under further roots, offered as alternates."""
         self.state_dir = os.path.abspath(state_dir)
         self.bin_dir = bin_dir
         self.acme_port = acme_port
@@ -30,6 +33,8 @@ class Pebble:
         self.dns_port = dns_port
         self.dns_management_port = dns_management_port
         self.profiles = profiles or DEFAULT_PROFILES
+        self.eab_keys = eab_keys or {}
+        self.alternate_roots = alternate_roots
         self.directory_url = f"https://127.0.0.1:{acme_port}/dir"
         self.ca_bundle = os.path.join(self.state_dir, "tls", "ca.pem")
         self.log_path = os.path.join(self.state_dir, "pebble.log")
@@ -52,6 +57,7 @@ class Pebble:
             "retryAfter": {"authz": 1, "order": 1},
             "keyAlgorithm": "ecdsa",
             "profiles": self.profiles,
+            "externalAccountMACKeys": self.eab_keys,
         }}
         config_path = os.path.join(self.state_dir, "pebble-config.json")
         with open(config_path, "w", encoding="utf-8") as f:
@@ -66,7 +72,7 @@ class Pebble:
         procs.wait_for_port("127.0.0.1", self.dns_management_port, proc=self._dns)
         self._pebble = procs.start(
             [os.path.join(self.bin_dir, "pebble"), "-config", config_path, "-dnsserver", dns],
-            self.log_path, env={"PEBBLE_VA_NOSLEEP": "1"},
+            self.log_path, env={"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_ALTERNATE_ROOTS": str(self.alternate_roots)},
         )
         procs.wait_for_port("127.0.0.1", self.acme_port, proc=self._pebble)
         procs.wait_for_port("127.0.0.1", self.management_port, proc=self._pebble)
@@ -83,9 +89,13 @@ class Pebble:
         with urllib.request.urlopen(urllib.request.Request(url, data=body, method="POST"), timeout=5):
             pass
 
-    def root_pem(self) -> bytes:
-        """Pebble's current root (it changes on every start)."""
-        return self._management_get("/roots/0")
+    def root_pem(self, index: int = 0) -> bytes:
+        """Pebble's current root (it changes on every start); 1.. are the alternate roots."""
+        return self._management_get(f"/roots/{index}")
+
+    def cert_status(self, serial_hex: str) -> dict:
+        """What Pebble holds about a certificate: {"Status": "Valid"|"Revoked", "Reason": ...}."""
+        return json.loads(self._management_get(f"/cert-status-by-serial/{serial_hex}"))
 
     def _management_get(self, path: str) -> bytes:
         context = ssl.create_default_context(cafile=self.ca_bundle)

@@ -38,3 +38,18 @@ def test_failures_accumulate_and_success_clears(tmp_path):
 def test_a_broken_state_file_is_an_empty_state(tmp_path):
     (tmp_path / "backoff.json").write_text("{not json")
     assert backoff.load(str(tmp_path / "backoff.json")) == {}
+
+
+def test_a_retry_after_longer_than_the_step_is_honoured():
+    state: dict = {}
+    ca_says = NOW + datetime.timedelta(hours=3)
+    entry = backoff.failed(state, "a", NOW, retry_after=ca_says)
+    assert entry == {"failures": 1, "next_attempt": ca_says.isoformat()}
+    assert backoff.waiting_until(state, "a", NOW + datetime.timedelta(hours=2)) == ca_says
+
+
+def test_a_retry_after_shorter_than_the_step_does_not_shorten_it():
+    state: dict = {}
+    for _attempt in range(3):
+        entry = backoff.failed(state, "a", NOW, retry_after=NOW + datetime.timedelta(seconds=5))
+    assert datetime.datetime.fromisoformat(entry["next_attempt"]) >= NOW + 80 * MINUTE

@@ -119,3 +119,41 @@ def test_a_failed_certificate_is_left_alone_until_its_backoff_ends_and_force_byp
     assert "attempt 2; next try after" in capsys.readouterr().out
     state = json.loads((config / "backoff.json").read_text())
     assert state["one"]["failures"] == 2
+
+
+def test_a_rate_limited_certificate_waits_as_long_as_the_ca_asks(config, monkeypatch, capsys):
+    import datetime
+
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import issuance
+    from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import CAError
+
+    until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=5)
+
+    def rate_limited(spec, **_kwargs):  # the engine is faked here: what is tested is the CLI's bookkeeping
+        raise CAError("placing the order failed: rateLimited", retry_after=until)
+
+    monkeypatch.setattr(issuance, "ensure", rate_limited)
+    assert cli.main(["--config-dir", str(config), "renew", "one"]) == 1
+    state = json.loads((config / "backoff.json").read_text())
+    assert state["one"] == {"failures": 1, "next_attempt": until.isoformat()}
+    assert f"next try after {until.isoformat()[:16]}" in capsys.readouterr().out
+
+
+def test_renew_writes_the_metrics_file_when_configured(config, capsys):
+    _issue(config, "one")
+    commands = json.loads((config / "renew.json").read_text())
+    metrics_path = config / "metrics" / "zerodowntime_acme.prom"
+    metrics_path.parent.mkdir()
+    (config / "renew.json").write_text(json.dumps(dict(commands, metrics_file=str(metrics_path))))
+    assert cli.main(["--config-dir", str(config), "renew", "one"]) == 0
+    text = metrics_path.read_text()
+    assert 'zerodowntime_acme_certificate_expiry_timestamp_seconds{name="one"} ' in text
+    assert 'zerodowntime_acme_certificate_due{name="two"} 1' in text  # not renewed by this run, still listed
+    assert "zerodowntime_acme_last_run_success 1" in text
+    assert oct(os.stat(metrics_path).st_mode & 0o777) == "0o644"
+
+
+def test_renew_writes_no_metrics_file_unless_configured(config, capsys):
+    _issue(config, "one")
+    assert cli.main(["--config-dir", str(config), "renew", "one"]) == 0
+    assert not list(config.rglob("*.prom"))

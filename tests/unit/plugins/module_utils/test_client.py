@@ -10,49 +10,9 @@ import os
 import stat
 
 import pytest
-from acme import messages
 
 from ansible_collections.zerodowntime.acme.plugins.module_utils import client
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AccountError, CAError
-
-BAD_NONCE = messages.Error.with_code("badNonce", detail="JWS has an invalid anti-replay nonce")
-
-
-class _ScriptedNetwork(client._Network):
-    """The real retry logic over a scripted `_post_once` (the signing and HTTP it would do are the
-    library's, tested there)."""
-
-    def __init__(self, answers):
-        super().__init__(key=None)
-        self.answers = list(answers)
-        self.calls = 0
-
-    def _post_once(self, *args, **kwargs):
-        self.calls += 1
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
-def test_several_rejected_nonces_in_a_row_are_survived():
-    net = _ScriptedNetwork([BAD_NONCE, BAD_NONCE, BAD_NONCE, "response"])
-    assert net.post("https://ca/x", None) == "response"
-    assert net.calls == 4
-
-
-def test_other_problems_are_not_retried():
-    net = _ScriptedNetwork([messages.Error.with_code("unauthorized"), "response"])
-    with pytest.raises(messages.Error):
-        net.post("https://ca/x", None)
-    assert net.calls == 1
-
-
-def test_retries_are_bounded():
-    net = _ScriptedNetwork([BAD_NONCE] * (client.BAD_NONCE_RETRIES + 1))
-    with pytest.raises(messages.Error):
-        net.post("https://ca/x", None)
-    assert net.calls == client.BAD_NONCE_RETRIES + 1
 
 
 def test_missing_account_key_is_created_0600(tmp_path):

@@ -178,3 +178,12 @@ def test_renew_before_days_still_comes_first_when_earlier_than_the_window():
                               force=False, now=NOW, renew_before=30 * DAY,
                               ari=_ari(NOW + DAY, NOW + 2 * DAY, NOW + 30 * HOUR))
     assert decision.due and "renew_before_days" in decision.reason
+
+
+def test_a_revoked_certificate_is_due_at_once():
+    fresh = _lineage()
+    revoked = lineage.Lineage("a", fresh.paths, fresh.cert,
+                              meta=dict(fresh.meta, revoked={"reason": "keyCompromise", "at": "2026-11-29T12:00:00Z"}))
+    assert not _decide(fresh).due
+    decision = _decide(revoked)
+    assert decision.due and "revoked (keyCompromise)" in decision.reason
