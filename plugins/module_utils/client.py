@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from . import ari, keys
+from . import ari, files, keys
 from .network import Network, retry_after
 from .errors import AccountError, CAError, ChallengeError, ConfigError, StorageError
 
@@ -429,12 +429,7 @@ def create_account_key(path: str) -> bytes:
     pem = keys.to_pem(keys.generate("ec256"))
     try:
         os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o600)
-            f.write(pem)
-            f.flush()
-            os.fsync(f.fileno())
+        files.write_new(path, pem, 0o600)
     except OSError as exc:
         raise AccountError(f"cannot create the account key {path}: {exc}") from exc
     return pem

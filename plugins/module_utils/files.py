@@ -30,7 +30,15 @@ def replace(path: str, data: bytes, mode: int = 0o644) -> None:
     """Write `data` to a new file beside `path` (fsynced, with `mode` whatever the umask), then
     rename it over `path`."""
     tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    write_new(tmp, data, mode, exclusive=False)
+    os.replace(tmp, path)
+
+
+def write_new(path: str, data: bytes, mode: int, *, exclusive: bool = True) -> None:
+    """Write `data` to `path` with `mode` (whatever the umask) and fsync it. `exclusive` refuses
+    a file that exists already."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    fd = os.open(path, flags, mode)
     try:
         os.fchmod(fd, mode)
         view = memoryview(data)
@@ -39,4 +47,3 @@ def replace(path: str, data: bytes, mode: int = 0o644) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.replace(tmp, path)

@@ -171,7 +171,7 @@ def write(cert_dir: str, name: str, key_pem: bytes, fullchain_pem: bytes, meta: 
             META: (_meta_json(meta, cert_pem), 0o644),
         }
         for filename, (data, mode) in contents.items():
-            _write_new_file(os.path.join(folder, filename), data, mode)
+            files.write_new(os.path.join(folder, filename), data, mode)
         _fsync_dir(folder)
         _swap_link(link, os.path.join(VERSIONS, name, version))
         _prune(versions_dir, keep={version, previous})
@@ -243,18 +243,6 @@ def _current_version(link: str) -> str:
 def _next_version(versions_dir: str) -> int:
     numbers = [int(v) for v in os.listdir(versions_dir) if v.isdigit()]
     return max(numbers, default=0) + 1
-
-
-def _write_new_file(path: str, data: bytes, mode: int) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        os.fchmod(fd, mode)  # the umask must not widen or narrow it
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _swap_link(link: str, target: str) -> None:

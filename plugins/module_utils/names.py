@@ -33,6 +33,12 @@ def normalize(domains: Sequence[Any]) -> list[str]:
     return result
 
 
+def lineage_name(domains: Sequence[Any], name: str | None = None) -> str:
+    """The lineage (folder) name of a certificate: `name`, or else its first DNS name as an A-label.
+    The one rule for every front: the modules, the CLI and the role (through its filter)."""
+    return check_lineage_name(name or normalize(domains)[0])
+
+
 def check_lineage_name(name: str) -> str:
     """The lineage name becomes a folder name: keep it to a safe, single path component."""
     if not _LINEAGE_NAME.match(name or ""):

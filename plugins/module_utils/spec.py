@@ -65,7 +65,7 @@ def default_account_key(directory_url: str) -> str:
 def validated(spec: CertificateSpec) -> CertificateSpec:
     """The spec with names normalised and defaults filled in (name and account_key are then set)."""
     domains = names.normalize(spec.domains)
-    name = names.check_lineage_name(spec.name or domains[0])
+    name = names.lineage_name(domains, spec.name)
     if spec.key_type not in KEY_TYPES:
         raise ConfigError(f"key_type {spec.key_type!r} is not one of {', '.join(KEY_TYPES)}")
     if not urllib.parse.urlsplit(spec.directory_url).scheme in ("https", "http"):

@@ -18,6 +18,7 @@ description:
 author:
   - zerodowntime.acme developers (@zerodowntime)
 extends_documentation_fragment:
+  - zerodowntime.acme.lineage
   - zerodowntime.acme.attributes.actiongroup_acme
 attributes:
   check_mode:
@@ -28,14 +29,6 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
-  name:
-    description: The lineage's name (its folder under O(cert_dir)).
-    type: str
-    required: true
-  cert_dir:
-    description: Where lineages live.
-    type: path
-    default: /etc/zerodowntime-acme/live
   directory_url:
     description:
       - The ACME directory the certificate should come from. A certificate from elsewhere (a

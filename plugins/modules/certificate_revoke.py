@@ -21,6 +21,7 @@ description:
 author:
   - zerodowntime.acme developers (@zerodowntime)
 extends_documentation_fragment:
+  - zerodowntime.acme.lineage
   - zerodowntime.acme.acme
   - zerodowntime.acme.attributes.actiongroup_acme
 attributes:
@@ -32,14 +33,6 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
-  name:
-    description: The lineage's name (its folder under O(cert_dir)).
-    type: str
-    required: true
-  cert_dir:
-    description: Where lineages live.
-    type: path
-    default: /etc/zerodowntime-acme/live
   reason:
     description:
       - The RFC 5280 revocation reason.

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import lineage
+from ansible_collections.zerodowntime.acme.plugins.module_utils import files, lineage
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import StorageError
 from tests.unit.conftest import make_cert
 
@@ -72,16 +72,16 @@ def test_crash_while_writing_leaves_the_old_pair_in_place(tmp_path, monkeypatch)
     lineage.write(str(tmp_path), "a", old_key, old_chain, {})
     before = _read_files(tmp_path, "a")
 
-    real_write = lineage._write_new_file
+    real_write = files.write_new
     calls = []
 
-    def dies_on_third_file(path, data, mode):
+    def dies_on_third_file(path, data, mode, **kwargs):
         calls.append(path)
         if len(calls) == 3:
             raise OSError(28, "No space left on device")
-        real_write(path, data, mode)
+        real_write(path, data, mode, **kwargs)
 
-    monkeypatch.setattr(lineage, "_write_new_file", dies_on_third_file)
+    monkeypatch.setattr(files, "write_new", dies_on_third_file)
     new_key, new_chain = make_cert(["a.example"])
     with pytest.raises(StorageError, match="previous files are still in place"):
         lineage.write(str(tmp_path), "a", new_key, new_chain, {})
