@@ -254,20 +254,21 @@ class Session:
             raise CAError(f"{url} answered renewal information without a usable suggestedWindow ({exc})") from exc
 
     def new_order(self, csr_pem: bytes, domains: list[str], profile: str | None = None,
-                  replaces: str | None = None) -> tuple[messages.OrderResource, str | None]:
+                  replaces: str | None = None) -> tuple[messages.OrderResource, str | None, str | None]:
         """Place an order for `domains`, with a profile and the certificate it replaces (ARI).
-        Returns the order and the `replaces` it carried (None after an alreadyReplaced retry)."""
+        Returns the order, the `replaces` it carried, and a warning when the CA refused `replaces`
+        and the order went out again without it."""
         url = self._client.directory["newOrder"]
         with self._step("placing the order", url):
             try:
-                return self._place_order(url, csr_pem, domains, profile, replaces), replaces
+                return self._place_order(url, csr_pem, domains, profile, replaces), replaces, None
             except (messages.Error, acme_errors.ConflictError) as error:
-                # RFC 9773 5: the certificate was already replaced (by an earlier order): order anew.
-                # The library turns every 409 into a ConflictError, dropping the problem document.
-                already = isinstance(error, acme_errors.ConflictError) or error.code == "alreadyReplaced"
-                if not replaces or not already:
+                if not replaces or not order_again_without_replaces(error):
                     raise
-            return self._place_order(url, csr_pem, domains, profile, None), None
+                refused = _describe(error) if isinstance(error, messages.Error) else "409 Conflict"
+            warning = (f"the CA refused the order that replaces {replaces} ({refused}); ordered again without "
+                       "`replaces`, so this renewal counts against the CA's rate limits")
+            return self._place_order(url, csr_pem, domains, profile, None), None, warning
 
     def _place_order(self, url: str, csr_pem: bytes, domains: list[str], profile: str | None,
                      replaces: str | None) -> messages.OrderResource:
@@ -368,6 +369,19 @@ class Session:
         with os.fdopen(fd, "wb") as f:
             f.write(default + b"\n" + extra)
         return self._bundle_file
+
+
+def order_again_without_replaces(error: Exception) -> bool:
+    """Whether an order refused while it carried `replaces` should go out again without it.
+    `replaces` is a hint that must never block a renewal: alreadyReplaced (RFC 9773 5; the library
+    turns every 409 into a ConflictError, dropping the problem document) or any CA-side trouble
+    with the certificate ID (Pebble 2.10, for one, cannot find a serial whose DER form starts with
+    a zero byte) is retried once without it. Rate limits and throttling are not: another order
+    would not help."""
+    if isinstance(error, acme_errors.ConflictError):
+        return True
+    kept = ("rateLimited", "badNonce", "unauthorized", "accountDoesNotExist")
+    return isinstance(error, messages.Error) and error.code not in kept
 
 
 def choose_profile(offered: dict[str, str], wanted: str | None, required: bool,

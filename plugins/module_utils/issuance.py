@@ -85,7 +85,8 @@ def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.dat
         if warning:
             outcome.warnings.append(warning)
         replaces = ari.cert_id(current.pem) if current and _has_ari(spec, current) else None
-        order, replaces = session.new_order(csr_pem, spec.domains, profile=profile, replaces=replaces)
+        order, replaces, warning = session.new_order(csr_pem, spec.domains, profile=profile, replaces=replaces)
+        outcome.warnings.extend([warning] if warning else [])
         challenges = session.pending_http01(order)
         with webroot.ChallengeFiles(spec.webroot) as files:
             for challenge in challenges:

@@ -10,6 +10,8 @@ import os
 import stat
 
 import pytest
+from acme import errors as acme_errors
+from acme import messages
 
 from ansible_collections.zerodowntime.acme.plugins.module_utils import client
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AccountError, CAError
@@ -83,3 +85,16 @@ def test_rfc3339_times_with_any_fraction(text, expected):
 def test_a_time_that_is_not_rfc3339_is_a_ca_error():
     with pytest.raises(CAError, match="not RFC 3339"):
         client._rfc3339("tomorrow")
+
+
+@pytest.mark.parametrize("error, again", [
+    (acme_errors.ConflictError("https://ca/order/1"), True),  # the library's form of alreadyReplaced
+    (messages.Error(typ="urn:ietf:params:acme:error:alreadyReplaced"), True),  # unknown to the library
+    (messages.Error.with_code("serverInternal"), True),  # Pebble cannot find the certificate
+    (messages.Error.with_code("malformed"), True),
+    (messages.Error.with_code("rateLimited"), False),
+    (messages.Error.with_code("unauthorized"), False),
+    (ValueError("not the CA's answer"), False),
+])
+def test_which_refusals_send_the_order_again_without_replaces(error, again):
+    assert client.order_again_without_replaces(error) is again
