@@ -12,6 +12,7 @@ import hashlib
 import os
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from . import files
 
@@ -61,6 +62,13 @@ def window(start: datetime.datetime, end: datetime.datetime, retry_after: dateti
     else:
         chosen = start + (end - start) * random.random()
     return Window(start, end, chosen, now + retry_after)
+
+
+def applies(current: Any, directory_url: str) -> bool:
+    """Whether ARI speaks for the lineage `current`: a CA-issued certificate from this directory,
+    which offered renewal information when it issued it."""
+    return bool(current is not None and current.cert is not None and not current.cert.self_signed
+                and current.meta.get("ari") and current.meta.get("directory_url") == directory_url)
 
 
 def load(folder: str, cert_pem: bytes) -> Window | None:

@@ -43,7 +43,7 @@ def describe(cert_dir: str, name: str, *, directory_url: str, domains: Sequence[
     cert = current.cert if current else None
     # The stored ARI window, as last fetched (this module never goes online itself).
     window = ari.load(lineage.version_folder(cert_dir, name), current.pem) \
-        if current and cert and current.meta.get("ari") and current.meta.get("directory_url") == directory_url else None
+        if current and ari.applies(current, directory_url) else None
     decision = renewal.decide(
         current,
         domains=list(domains) if domains else (cert.domains if cert else []),

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from . import ari, lineage, renewal, webroot
 from .errors import AcmeError, DependencyError, StorageError
+from .info import iso
 from .spec import CertificateSpec, renew_before, validated
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.dat
                                                  spec.directory_url)
         if warning:
             outcome.warnings.append(warning)
-        replaces = ari.cert_id(current.pem) if current and _has_ari(spec, current) else None
+        replaces = ari.cert_id(current.pem) if current and ari.applies(current, spec.directory_url) else None
         order, replaces, warning = session.new_order(csr_pem, spec.domains, profile=profile, replaces=replaces)
         outcome.warnings.extend([warning] if warning else [])
         challenges = session.pending_http01(order)
@@ -111,12 +112,16 @@ def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.dat
         outcome.warnings.extend([warning] if warning else [])
         leaf_pem = lineage.split_fullchain(fullchain_pem)[0]
         has_ari = session.has_ari()
-        new_window = _fetch_window(session, leaf_pem, None, outcome.warnings) if has_ari else None
+        try:
+            new_window = _ask_window(session, leaf_pem, datetime.datetime.now(datetime.timezone.utc))
+        except AcmeError as exc:
+            new_window = None
+            outcome.warnings.append(f"the new certificate's renewal window (ARI) is unknown for now: {exc}")
 
     # 8. Store key, cert, chain and fullchain as one atomic swap, keeping the previous version.
     meta = {"directory_url": spec.directory_url, "account_url": account_url, "domains": spec.domains,
             "key_type": spec.key_type, "profile_requested": spec.profile, "profile": profile, "ari": has_ari,
-            "issued_at": _iso(datetime.datetime.now(datetime.timezone.utc))}
+            "issued_at": iso(datetime.datetime.now(datetime.timezone.utc))}
     lineage.write(spec.cert_dir, name, keys.to_pem(private_key), fullchain_pem, meta)
     if new_window is not None:
         ari.save(lineage.version_folder(spec.cert_dir, name), leaf_pem, new_window)
@@ -125,13 +130,13 @@ def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.dat
         raise StorageError(f"the new certificate for '{name}' was written but cannot be read back")
     result = _outcome(spec, name, issued, decision)
     result.changed = True
-    result.renew_at = _iso(renewal.renew_at(issued.cert.not_before, issued.cert.not_after, renew_before(spec.renew_before_days)))
+    result.renew_at = iso(new_window.chosen if new_window is not None else
+                          renewal.renew_at(issued.cert.not_before, issued.cert.not_after,
+                                           renew_before(spec.renew_before_days)))
     result.warnings = outcome.warnings
     result.diff = outcome.diff
     result.diff["after"]["not_after"] = result.not_after
     result.replaces = replaces
-    if new_window is not None:
-        result.renew_at = _iso(new_window.chosen)
     return result
 
 
@@ -146,12 +151,9 @@ def refresh_ari(spec: CertificateSpec, name: str, now: datetime.datetime) -> ari
     cert_pem, folder = current.pem, lineage.version_folder(spec.cert_dir, name)
     with client.Session(spec.directory_url, None, ca_bundle=spec.ca_bundle,
                         validate_certs=spec.validate_certs) as session:
-        cert_id = ari.cert_id(cert_pem)
-        if not session.has_ari() or cert_id is None:
-            return None
-        start, end, retry_after = session.renewal_info(cert_id)
-    window = ari.window(start, end, retry_after, now, previous=ari.load(folder, cert_pem))
-    ari.save(folder, cert_pem, window)
+        window = _ask_window(session, cert_pem, now, previous=ari.load(folder, cert_pem))
+    if window is not None:
+        ari.save(folder, cert_pem, window)
     return window
 
 
@@ -159,7 +161,7 @@ def _ari_window(spec: CertificateSpec, name: str, current: lineage.Lineage | Non
                 offline: bool) -> tuple[ari.Window | None, str | None]:
     """The stored ARI window of the current certificate; asked again when missing or past its
     Retry-After, unless offline (check mode). A CA that cannot answer leaves the old window."""
-    if current is None or not _has_ari(spec, current):
+    if current is None or not ari.applies(current, spec.directory_url):
         return None, None
     stored = ari.load(lineage.version_folder(spec.cert_dir, name), current.pem)
     if offline or (stored is not None and now < stored.retry_after):
@@ -170,23 +172,15 @@ def _ari_window(spec: CertificateSpec, name: str, current: lineage.Lineage | Non
         return stored, f"could not refresh the renewal window (ARI); deciding without the CA's news: {exc}"
 
 
-def _fetch_window(session: "client.Session", cert_pem: bytes, previous: ari.Window | None,
-                  warnings: list[str]) -> ari.Window | None:
+def _ask_window(session: "client.Session", cert_pem: bytes, now: datetime.datetime,
+                previous: ari.Window | None = None) -> ari.Window | None:
+    """The CA's renewal window for `cert_pem`, with a point chosen in it; None when the CA offers
+    no ARI or the certificate has no ID for it. Raises CAError when the CA cannot answer."""
     cert_id = ari.cert_id(cert_pem)
-    if cert_id is None:
+    if not session.has_ari() or cert_id is None:
         return None
-    try:
-        start, end, retry_after = session.renewal_info(cert_id)
-    except AcmeError as exc:
-        warnings.append(f"the new certificate's renewal window (ARI) is unknown for now: {exc}")
-        return None
-    return ari.window(start, end, retry_after, datetime.datetime.now(datetime.timezone.utc), previous)
-
-
-def _has_ari(spec: CertificateSpec, current: lineage.Lineage | None) -> bool:
-    """Whether the current certificate came from this directory, which offered ARI when it issued it."""
-    return bool(current and current.cert and not current.cert.self_signed and current.meta.get("ari")
-                and current.meta.get("directory_url") == spec.directory_url)
+    start, end, retry_after = session.renewal_info(cert_id)
+    return ari.window(start, end, retry_after, now, previous)
 
 
 def _private_key(spec: CertificateSpec, current: lineage.Lineage | None) -> Any:
@@ -205,7 +199,7 @@ def _private_key(spec: CertificateSpec, current: lineage.Lineage | None) -> Any:
 def _outcome(spec: CertificateSpec, name: str, current: lineage.Lineage | None,
              decision: renewal.Decision) -> Outcome:
     cert = current.cert if current else None
-    before: dict[str, Any] = {"domains": cert.domains, "not_after": _iso(cert.not_after)} if cert else {}
+    before: dict[str, Any] = {"domains": cert.domains, "not_after": iso(cert.not_after)} if cert else {}
     after: dict[str, Any] = dict(before)
     if decision.due:
         after = {"domains": list(spec.domains), "not_after": "(a new certificate)"}
@@ -215,13 +209,9 @@ def _outcome(spec: CertificateSpec, name: str, current: lineage.Lineage | None,
         name=name,
         domains=cert.domains if cert else [],
         paths=lineage.paths_for(spec.cert_dir, name).as_dict(),
-        not_before=_iso(cert.not_before) if cert else None,
-        not_after=_iso(cert.not_after) if cert else None,
+        not_before=iso(cert.not_before) if cert else None,
+        not_after=iso(cert.not_after) if cert else None,
         serial=cert.serial if cert else None,
-        renew_at=_iso(decision.renew_at) if decision.renew_at else None,
+        renew_at=iso(decision.renew_at) if decision.renew_at else None,
         diff={"before": before, "after": after},
     )
-
-
-def _iso(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
