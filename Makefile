@@ -22,12 +22,14 @@ export NO_COLOR                := 1
 export PATH                    := $(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: all setup host venv pebble collection demo test sanity lint unit integration molecule bench build lock clean
+DEBIAN_LIBS := $(BUILD)/debian-libs
+
+.PHONY: all setup host venv pebble debian-libs collection demo test sanity lint unit integration molecule bench build lock clean
 
 all: test
 
-## setup: Debian packages, venv, Pebble and the collection tree (idempotent)
-setup: host venv pebble collection
+## setup: Debian packages, venv, Pebble, Debian 12's engine libraries and the collection tree (idempotent)
+setup: host venv pebble debian-libs collection
 
 host:
 	sh tools/setup-host.sh
@@ -41,6 +43,11 @@ $(VENV)/.installed: requirements/test.txt requirements/constraints.txt | host
 pebble: $(BUILD)/pebble/bin/pebble
 $(BUILD)/pebble/bin/pebble: tools/fetch-pebble.sh | host
 	sh tools/fetch-pebble.sh $(BUILD)/pebble
+
+# The libraries a Debian 12 managed host runs the engine on; unit tests run the engine on them too.
+debian-libs: $(DEBIAN_LIBS)/root/.complete
+$(DEBIAN_LIBS)/root/.complete: tools/fetch-debian-libs.sh | host
+	sh tools/fetch-debian-libs.sh $(DEBIAN_LIBS)
 
 # Ansible finds the collection through build/collections/ansible_collections/zerodowntime/acme,
 # a link to this checkout, so edits take effect at once.

@@ -3,7 +3,8 @@
 # Idempotent: apt runs only when a package is missing.
 set -eu
 
-packages="nginx-light python3-venv openssl curl ca-certificates shellcheck docker.io debootstrap"
+# caddy: its ACME server (acme_server) is the tests' second, independent CA.
+packages="nginx-light python3-venv openssl curl ca-certificates shellcheck docker.io debootstrap caddy"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -15,8 +16,8 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-# The system's nginx must not start on install: the tests run their own nginx on 127.0.0.x:80,
-# and Debian's default site would hold port 80 on every address.
+# The system's nginx and caddy must not start on install: the tests run their own on loopback,
+# and the packages' default sites would hold port 80 on every address.
 policy=/usr/sbin/policy-rc.d
 created_policy=no
 if [ ! -e "$policy" ]; then
@@ -29,4 +30,8 @@ apt-get update -q
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 if [ "$created_policy" = yes ]; then
     rm -f "$policy"
+fi
+# Where systemd runs, keep the packaged caddy service from starting at boot (it would take port 80).
+if [ -d /run/systemd/system ]; then
+    systemctl disable --now caddy.service >/dev/null 2>&1 || true
 fi

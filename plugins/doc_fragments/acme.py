@@ -14,6 +14,8 @@ options:
       - The ACME directory URL of the CA.
       - The default is Let's Encrypt's production directory. Use
         V(https://acme-staging-v02.api.letsencrypt.org/directory) while you try things out.
+      - Must be an C(https://) URL, as RFC 8555 requires. Redirects from https to plain http are
+        refused.
     type: str
     default: https://acme-v02.api.letsencrypt.org/directory
   ca_bundle:
@@ -35,9 +37,19 @@ options:
         C(/etc/zerodowntime-acme/accounts/HOST.pem), or C(HOST_PORT.pem) when the directory URL
         names a port.
     type: path
+  timeout:
+    description:
+      - Overall time in seconds for the whole exchange with the CA (each request, the waits its
+        C(Retry-After) hints ask for, validation and issuance), from 1 to 3600. Each single
+        request also gives up after 30 seconds.
+    type: int
+    default: 300
 notes:
   - A C(429) or C(503) answer with a short C(Retry-After) (up to a minute) is waited out and the
     request sent again; a longer one fails the task at once, saying when the CA wants to hear again.
+  - C(500), C(502) and C(504) answers and broken connections are retried up to three times with a
+    growing pause, within O(timeout). A C(Retry-After) is honoured between one second and one day.
+  - Answers larger than 1 MiB are refused.
 requirements:
   - Python 3.9 or newer on the managed host.
   - cryptography (python3-cryptography).
@@ -57,14 +69,4 @@ options:
         an existing account is used without it.
     type: bool
     default: false
-"""
-
-    TIMEOUT = r"""
-options:
-  timeout:
-    description:
-      - Overall time in seconds to wait for the CA to validate and issue, honouring its
-        C(Retry-After) hints.
-    type: int
-    default: 300
 """

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import files
-from .errors import AccountError, ConfigError, DependencyError
-from .spec import LETSENCRYPT, default_account_key
+from .connection import CAConnection
+from .errors import AccountError, ConfigError
 
 STATES = ("present", "absent")
 
@@ -25,16 +25,18 @@ STATES = ("present", "absent")
 class AccountSpec:
     """The account module's options."""
 
-    directory_url: str = LETSENCRYPT
-    account_key: str | None = None
+    ca: CAConnection = field(default_factory=CAConnection)
     account_email: str | None = None
     terms_agreed: bool = False
     state: str = "present"
     new_account_key: str | None = None
     eab_kid: str | None = None
     eab_hmac_key: str | None = None
-    ca_bundle: str | None = None
-    validate_certs: bool = True
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> AccountSpec:
+        rest = dict(options)
+        return cls(ca=CAConnection.take(rest), **rest)
 
 
 @dataclass
@@ -51,17 +53,15 @@ class AccountOutcome:
 
 def manage(spec: AccountSpec, *, check_mode: bool = False) -> AccountOutcome:
     _check(spec)
-    key_path = spec.account_key or default_account_key(spec.directory_url)
+    ca = spec.ca.checked()
+    key_path = str(ca.account_key)
     wanted = _contacts(spec.account_email)
     if not os.path.exists(key_path):
         return _without_key(spec, key_path, wanted, check_mode)
 
     from . import client
 
-    if client.ACME_IMPORT_ERROR is not None:
-        raise DependencyError(f"the Python library 'acme' is missing on this host ({client.ACME_IMPORT_ERROR})")
-    with client.Session(spec.directory_url, key_path, ca_bundle=spec.ca_bundle, validate_certs=spec.validate_certs,
-                        create_key=False) as session:
+    with ca.session(create_key=False) as session:
         account = session.find_account()
         outcome = _outcome(account, session.thumbprint())
         if account is None and spec.new_account_key and os.path.exists(spec.new_account_key):
@@ -70,7 +70,7 @@ def manage(spec: AccountSpec, *, check_mode: bool = False) -> AccountOutcome:
         if spec.state == "absent":
             return _deactivate(session, account, outcome, check_mode)
         if account is not None and account.status == client.DEACTIVATED:
-            raise AccountError(f"the ACME account of {key_path} at {spec.directory_url} is deactivated, and an "
+            raise AccountError(f"the ACME account of {key_path} at {ca.directory_url} is deactivated, and an "
                                "account cannot be reactivated; use a new account_key to create a new account")
         if account is None:
             eab = (spec.eab_kid, spec.eab_hmac_key) if spec.eab_kid and spec.eab_hmac_key else None
@@ -105,7 +105,8 @@ def _check(spec: AccountSpec) -> None:
         raise ConfigError("eab_hmac_key is not a base64url-encoded key; paste the HMAC key exactly as the CA gave it")
     if spec.state == "absent" and spec.new_account_key:
         raise ConfigError("new_account_key rolls a key over; it cannot be combined with state=absent")
-    if spec.new_account_key and spec.account_key and os.path.abspath(spec.new_account_key) == os.path.abspath(spec.account_key):
+    if spec.new_account_key and spec.ca.account_key \
+            and os.path.abspath(spec.new_account_key) == os.path.abspath(spec.ca.account_key):
         raise ConfigError("new_account_key must be another file than account_key")
     if spec.account_email and ("@" not in spec.account_email or "," in spec.account_email):
         raise ConfigError(f"account_email {spec.account_email!r} is not one e-mail address")
@@ -188,10 +189,7 @@ def _roll_over(session: Any, account: Any, new_key: str, key_path: str, outcome:
 def _finish_rollover(spec: AccountSpec, key_path: str, outcome: AccountOutcome, check_mode: bool) -> Any:
     """The CA knows no account for account_key, but one for new_account_key: a rollover whose last
     step (writing the new key to account_key) did not happen. Finish it; None when that is not it."""
-    from . import client
-
-    with client.Session(spec.directory_url, spec.new_account_key, ca_bundle=spec.ca_bundle,
-                        validate_certs=spec.validate_certs, create_key=False) as session:
+    with spec.ca.session(key_path=spec.new_account_key, create_key=False) as session:
         account = session.find_account()
         if account is None:
             return None

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from . import files
+from . import files, times
 
 STATE_FILE = "ari.json"
 # RFC 9773 4.3.3: without a Retry-After, ask again after about six hours.
@@ -31,9 +31,8 @@ class Window:
     retry_after: datetime.datetime
 
     def as_dict(self) -> dict[str, str]:
-        return {k: v.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-                for k, v in (("start", self.start), ("end", self.end), ("chosen", self.chosen),
-                             ("retry_after", self.retry_after))}
+        return {k: times.iso(v) for k, v in (("start", self.start), ("end", self.end), ("chosen", self.chosen),
+                                             ("retry_after", self.retry_after))}
 
 
 def cert_id(cert_pem: bytes) -> str | None:
@@ -72,15 +71,16 @@ def applies(current: Any, directory_url: str) -> bool:
 
 
 def load(folder: str, cert_pem: bytes) -> Window | None:
-    """The stored window of this very certificate, or None."""
+    """The stored window of this very certificate, or None (also for a file that does not make
+        sense: it is rebuilt from the CA's answer)."""
     data = files.read_json_object(os.path.join(folder, STATE_FILE))
     try:
         if data.get("cert_sha256") != hashlib.sha256(cert_pem).hexdigest():
             return None
-        return Window(*(datetime.datetime.fromisoformat(data[k].replace("Z", "+00:00"))
-                        for k in ("start", "end", "chosen", "retry_after")))
-    except (ValueError, KeyError, TypeError, AttributeError):
+        stored = Window(*(times.parse_iso(data[k]) for k in ("start", "end", "chosen", "retry_after")))
+    except (ValueError, KeyError, TypeError):
         return None
+    return stored if stored.start < stored.end and stored.start <= stored.chosen <= stored.end else None
 
 
 def save(folder: str, cert_pem: bytes, state: Window) -> None:

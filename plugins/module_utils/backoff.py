@@ -10,7 +10,7 @@ import datetime
 import random
 from typing import Any
 
-from . import files
+from . import files, times
 
 STEPS = (datetime.timedelta(minutes=1), datetime.timedelta(minutes=10), datetime.timedelta(minutes=100),
          datetime.timedelta(days=1))
@@ -37,7 +37,7 @@ def waiting_until(state: dict[str, dict[str, Any]], name: str, now: datetime.dat
     if not entry:
         return None
     try:
-        next_attempt = datetime.datetime.fromisoformat(entry["next_attempt"])
+        next_attempt = times.parse_iso(entry["next_attempt"])
     except (KeyError, TypeError, ValueError):
         return None
     return next_attempt if next_attempt > now else None

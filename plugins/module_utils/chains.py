@@ -34,6 +34,9 @@ def top_issuer(fullchain_pem: bytes) -> str | None:
     certificates = lineage.pem_certificates(fullchain_pem)
     if not certificates:
         return None
-    cert = x509.load_pem_x509_certificate(certificates[-1])
+    try:
+        cert = x509.load_pem_x509_certificate(certificates[-1])
+    except ValueError:  # a broken chain has no top to match; certcheck reports it if it is chosen
+        return None
     names = cert.issuer.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     return str(names[0].value) if names else None

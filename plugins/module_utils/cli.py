@@ -25,7 +25,8 @@ from typing import Any, Iterator, Sequence
 
 from . import backoff, info, issuance, lineage, metrics
 from .errors import AcmeError, ConfigError
-from .spec import CONFIG_DIR, CertificateSpec, renew_before, validated
+from .connection import CONFIG_DIR
+from .spec import CertificateSpec, renew_before, validated
 
 LOCK_WAIT_SECONDS = 600
 EX_TEMPFAIL = 75
@@ -125,7 +126,7 @@ def _reload_nginx(config_dir: str) -> int:
 
 
 def _infos(specs: list[CertificateSpec]) -> list[info.Info]:
-    return [info.describe(spec.cert_dir, str(spec.name), directory_url=spec.directory_url, domains=spec.domains,
+    return [info.describe(spec.cert_dir, str(spec.name), directory_url=spec.ca.directory_url, domains=spec.domains,
                           key_type=spec.key_type, profile=spec.profile, renew_before=renew_before(spec.renew_before_days))
             for spec in specs]
 
@@ -166,11 +167,14 @@ def _load_specs(config_dir: str, only: Sequence[str]) -> list[CertificateSpec]:
         files = []
     specs = []
     for filename in files:
-        data = _read_json(os.path.join(folder, filename))
+        path = os.path.join(folder, filename)
+        data = _read_json(path)
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path} does not hold a JSON object of options")
         try:
-            spec = validated(CertificateSpec(**data))
-        except TypeError as exc:
-            raise ConfigError(f"{os.path.join(folder, filename)} has an unknown or missing option: {exc}") from exc
+            spec = validated(CertificateSpec.from_options(data))
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
         specs.append(spec)
     known = {str(s.name) for s in specs}
     missing = [n for n in only if n not in known]

@@ -2,8 +2,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ACME session, on certbot's `acme` library (ClientV2 over ClientNetwork).
 
-Only issuance.py imports this module, and only once a certificate is due: a run with nothing to do
-never loads `acme` or `requests`.
+Only a run that talks to a CA imports this module: a run with nothing to do never loads `acme` or
+`requests`. Every answer of the CA is checked where it is parsed (types, URLs, times), and every
+failure becomes a CAError, AccountError or ChallengeError that names the step and the URL. The
+session knows challenges only as pending work for a responder (webroot.py): it never words a
+message about web servers or URLs to fetch.
 """
 
 from __future__ import annotations
@@ -12,34 +15,37 @@ import contextlib
 import copy
 import datetime
 import os
-import re
 import tempfile
 import time
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from . import ari, files, keys
-from .network import Network, retry_after
-from .errors import AccountError, CAError, ChallengeError, ConfigError, StorageError
+from . import ari, files, keys, problems, times
+from .connection import CAConnection
+from .errors import AccountError, AcmeError, CAError, ChallengeError, ConfigError
+from .network import Network
 
 try:
     import josepy as jose
     import requests
     from requests import certs as requests_certs
-    from acme import challenges, messages
+    from acme import messages
     from acme import client as acme_client
     from acme import errors as acme_errors
     from acme import jws as acme_jws
-except ImportError as exc:  # issuance.py turns this into a DependencyError
+except ImportError as exc:  # connection.require_acme() turns this into a DependencyError
     ACME_IMPORT_ERROR: ImportError | None = exc
 else:
     ACME_IMPORT_ERROR = None
 
 USER_AGENT = "zerodowntime-acme/0.1.0"
-NETWORK_TIMEOUT = 30
-
-
 DEACTIVATED = "deactivated"
+# While an authorization or an order is still being processed and the CA sends no Retry-After.
+POLL_INTERVAL = datetime.timedelta(seconds=1)
+MAX_ALTERNATE_CHAINS = 5
+_REQUIRED_URLS = ("newNonce", "newAccount", "newOrder")
+_OPTIONAL_URLS = ("revokeCert", "keyChange", "renewalInfo")
 
 
 @dataclass(frozen=True)
@@ -52,14 +58,14 @@ class Account:
 
 
 @dataclass(frozen=True)
-class Http01:
-    """One pending http-01 challenge of an order."""
+class Pending:
+    """One challenge of an order that a responder must present before the CA validates it."""
 
-    domain: str
+    identifier: str
     token: str
     key_authorization: str
-    authorization: messages.AuthorizationResource
-    challenge: messages.ChallengeBody
+    authorization_url: str
+    challenge: Any  # the library's ChallengeBody, handed back to answer()
 
 
 if ACME_IMPORT_ERROR is None:
@@ -71,9 +77,14 @@ if ACME_IMPORT_ERROR is None:
         profile: str | None = jose.field("profile", omitempty=True)
         replaces: str | None = jose.field("replaces", omitempty=True)
 
+    class _Finalize(jose.JSONObjectWithFields):
+        """finalize's payload: base64url DER, the same on every release of the library (whose own
+        message wants pyOpenSSL objects before 3.x and cryptography ones after)."""
+
+        csr: str = jose.field("csr")
+
     class _Revocation(jose.JSONObjectWithFields):
-        """revokeCert's payload. The library's message wants an X509 object of the library's own
-        release (pyOpenSSL before 3.x, cryptography after); base64url DER is the same on both."""
+        """revokeCert's payload, in base64url DER for the same reason."""
 
         certificate: str = jose.field("certificate")
         reason: int = jose.field("reason")
@@ -86,23 +97,29 @@ if ACME_IMPORT_ERROR is None:
 
 
 class Session:
-    """One conversation with one ACME server, signed with one account key."""
+    """One conversation with one ACME server, signed with one account key, within one deadline."""
 
-    def __init__(self, directory_url: str, account_key_path: str | None, *, ca_bundle: str | None,
-                 validate_certs: bool, timeout: int = NETWORK_TIMEOUT, create_key: bool = True) -> None:
+    def __init__(self, connection: CAConnection, account_key_path: str | None, *, create_key: bool = True) -> None:
         """Without an account key the session can only read (directory, renewal information). A
         missing key file is created, unless `create_key` is false (then it is an AccountError)."""
-        self.directory_url = directory_url
+        self.directory_url = connection.directory_url
+        self.timeout = connection.timeout
+        self.deadline = time.monotonic() + connection.timeout
+        self.warnings: list[str] = []
         self._bundle_file: str | None = None
         jwk, alg = _account_jwk(account_key_path, create_key) if account_key_path else (None, jose.RS256)
         self.jwk = jwk
-        self._net = Network(key=jwk, alg=alg, verify_ssl=self._trust(ca_bundle, validate_certs),
-                            user_agent=USER_AGENT, timeout=timeout)
-        with self._step("fetching the ACME directory", directory_url):
-            # Kept as JSON too: older releases of the library drop the meta fields they don't know
-            # (and from_json() rewrites the dict it is given, hence the copy).
-            self._directory_json: dict[str, Any] = self._net.get(directory_url).json()
-            directory = messages.Directory.from_json(copy.deepcopy(self._directory_json))
+        self._net = Network(key=jwk, alg=alg, verify_ssl=self._trust(connection.ca_bundle, connection.validate_certs),
+                            user_agent=USER_AGENT, deadline=self.deadline)
+        try:
+            with self._step("fetching the ACME directory", self.directory_url):
+                # Kept as checked JSON too: older releases of the library drop the meta fields they
+                # don't know (and from_json() rewrites the dict it is given, hence the copy).
+                self._directory_json = self._checked_directory(self._net.get(self.directory_url).json())
+                directory = messages.Directory.from_json(copy.deepcopy(self._directory_json))
+        except BaseException:
+            self.close()  # the trust bundle's temporary file
+            raise
         self._client = acme_client.ClientV2(directory, self._net)
 
     def close(self) -> None:
@@ -130,7 +147,7 @@ class Session:
 
     def find_account(self) -> Account | None:
         """The account of this key, or None when the CA knows none (RFC 8555 7.3.1)."""
-        new_account_url = self._client.directory["newAccount"]
+        new_account_url = self._url("newAccount")
         url = ""
         with self._step("looking up the ACME account", new_account_url):
             try:
@@ -138,13 +155,13 @@ class Session:
             except acme_errors.ConflictError as found:  # the library's way to say "it exists"
                 url = found.location
             except messages.Error as error:
-                if error.code == "accountDoesNotExist":
+                if problems.code(error) == "accountDoesNotExist":
                     return None
-                if error.code == "unauthorized":  # the key is known, but its account was deactivated
+                if problems.code(error) == "unauthorized":  # the key is known, but its account was deactivated
                     return Account(url="", status=DEACTIVATED, contacts=())
                 raise
-        if not url:
-            raise AccountError(f"{new_account_url} answered a lookup (onlyReturnExisting) without the account's URL")
+        if not _is_https_url(url):
+            raise CAError(f"{new_account_url} answered a lookup (onlyReturnExisting) without the account's URL")
         self._net.account = messages.RegistrationResource(uri=url, body=messages.Registration())
         with self._step("reading the ACME account", url):
             return _account(url, self._client._post_as_get(url).json())
@@ -163,7 +180,7 @@ class Session:
         registration = messages.NewRegistration.from_data(
             terms_of_service_agreed=True, external_account_binding=binding)
         registration = registration.update(contact=contacts)
-        new_account_url = self._client.directory["newAccount"]
+        new_account_url = self._url("newAccount")
         with self._step("creating the ACME account", new_account_url):
             try:
                 created = self._client.new_account(registration)
@@ -172,12 +189,14 @@ class Session:
                 if found is None:
                     raise
                 return found
-        return _account(created.uri, created.body.to_json())
+            if not _is_https_url(created.uri):
+                raise CAError(f"{new_account_url} created the account without its URL (Location)")
+            return _account(created.uri, created.body.to_json())
 
     def check_creation(self, terms_agreed: bool, eab: tuple[str, str] | None) -> None:
         """Raise what would stop an account's creation: terms not agreed, a binding the CA requires."""
         if not terms_agreed:
-            terms = getattr(self._client.directory.meta, "terms_of_service", None)
+            terms = self._meta().get("termsOfService")
             raise AccountError(
                 f"no ACME account exists for this account key at {self.directory_url}; read the CA's "
                 f"terms of service{' at ' + terms if terms else ''} and set terms_agreed=true to create one"
@@ -189,18 +208,18 @@ class Session:
     def update_contacts(self, account: Account, contacts: tuple[str, ...]) -> Account:
         with self._step("updating the account's contacts", account.url):
             response = self._client._post(account.url, messages.UpdateRegistration(contact=contacts))
-        return _account(account.url, response.json())
+            return _account(account.url, response.json())
 
     def deactivate(self, account: Account) -> Account:
         with self._step("deactivating the ACME account", account.url):
             response = self._client._post(account.url, messages.UpdateRegistration(status=messages.STATUS_DEACTIVATED))
-        return _account(account.url, response.json())
+            return _account(account.url, response.json())
 
     def change_key(self, account: Account, new_key_path: str) -> None:
         """Roll the account over to the key at `new_key_path` (RFC 8555 7.3.5): an inner JWS signed
         by the new key (the library's JWS, with no nonce) inside the usual request."""
         new_jwk, new_alg = _account_jwk(new_key_path, create=False)
-        url = self._client.directory["keyChange"]
+        url = self._url("keyChange")
         inner = acme_jws.JWS.sign(
             _KeyChange(account=account.url, old_key=self._signing_key().public_key()).json_dumps().encode(),
             key=new_jwk, alg=new_alg, nonce=None, url=url)
@@ -215,19 +234,19 @@ class Session:
     def revoke(self, cert_pem: bytes, reason: int) -> bool:
         """Revoke a certificate (RFC 8555 7.6), signed by this session's key: the account's, or the
         certificate's own. False when the CA says it was already revoked."""
-        url = self._client.directory["revokeCert"]
+        url = self._url("revokeCert")
         der = keys.pem_to_der(cert_pem)
         with self._step("revoking the certificate", url):
             try:
                 self._client._post(url, _Revocation(certificate=jose.b64encode(der).decode(), reason=reason))
             except messages.Error as error:
-                if error.code == "alreadyRevoked":
+                if problems.code(error) == "alreadyRevoked":
                     return False
                 raise
         return True
 
     def external_account_required(self) -> bool:
-        return bool(self._directory_json.get("meta", {}).get("externalAccountRequired"))
+        return self._meta().get("externalAccountRequired") is True
 
     def thumbprint(self) -> str:
         return jose.b64encode(self._signing_key().thumbprint()).decode()
@@ -236,101 +255,199 @@ class Session:
 
     def profiles(self) -> dict[str, str]:
         """The profiles the CA offers (name -> description); empty when it offers none."""
-        profiles = self._directory_json.get("meta", {}).get("profiles") or {}
-        return {str(k): str(v) for k, v in profiles.items()} if isinstance(profiles, dict) else {}
+        return dict(self._meta().get("profiles") or {})
 
     def has_ari(self) -> bool:
         return "renewalInfo" in self._directory_json
 
     def renewal_info(self, cert_id: str) -> tuple[datetime.datetime, datetime.datetime, datetime.timedelta]:
-        """The CA's suggested window for a certificate (RFC 9773), and its Retry-After."""
-        url = f"{self._directory_json['renewalInfo'].rstrip('/')}/{cert_id}"
+        """The CA's suggested window for a certificate (RFC 9773), and when to ask again."""
+        url = f"{self._url('renewalInfo').rstrip('/')}/{cert_id}"
         with self._step("fetching the renewal information (ARI)", url):
             response = self._net.get(url, content_type="application/json")
         try:
             suggested = response.json()["suggestedWindow"]
-            return _rfc3339(suggested["start"]), _rfc3339(suggested["end"]), retry_after(response, ari.DEFAULT_RETRY_AFTER)
+            start, end = times.parse_rfc3339(suggested["start"]), times.parse_rfc3339(suggested["end"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise CAError(f"{url} answered renewal information without a usable suggestedWindow ({exc})") from exc
+            raise CAError(f"{url} answered renewal information without a usable suggestedWindow "
+                          f"({problems.clean(exc)})") from exc
+        if end <= start:
+            raise CAError(f"{url} answered a renewal window that ends ({times.iso(end)}) before it starts "
+                          f"({times.iso(start)})")
+        return start, end, times.retry_after(response.headers.get("Retry-After"), ari.DEFAULT_RETRY_AFTER) \
+            or ari.DEFAULT_RETRY_AFTER
 
-    def new_order(self, csr_pem: bytes, domains: list[str], profile: str | None = None,
+    def new_order(self, domains: list[str], profile: str | None = None,
                   replaces: str | None = None) -> tuple[messages.OrderResource, str | None, str | None]:
         """Place an order for `domains`, with a profile and the certificate it replaces (ARI).
         Returns the order, the `replaces` it carried, and a warning when the CA refused `replaces`
         and the order went out again without it."""
-        url = self._client.directory["newOrder"]
+        url = self._url("newOrder")
         with self._step("placing the order", url):
             try:
-                return self._place_order(url, csr_pem, domains, profile, replaces), replaces, None
+                return self._place_order(url, domains, profile, replaces), replaces, None
             except (messages.Error, acme_errors.ConflictError) as error:
                 if not replaces or not order_again_without_replaces(error):
                     raise
-                refused = _describe(error) if isinstance(error, messages.Error) else "409 Conflict"
+                refused = problems.describe(error) if isinstance(error, messages.Error) else "409 Conflict"
             warning = (f"the CA refused the order that replaces {replaces} ({refused}); ordered again without "
                        "`replaces`, so this renewal counts against the CA's rate limits")
-            return self._place_order(url, csr_pem, domains, profile, None), None, warning
+            return self._place_order(url, domains, profile, None), None, warning
 
-    def _place_order(self, url: str, csr_pem: bytes, domains: list[str], profile: str | None,
+    def _place_order(self, url: str, domains: list[str], profile: str | None,
                      replaces: str | None) -> messages.OrderResource:
         # ClientV2.new_order() cannot send `replaces`: post our message, then load the
         # authorizations as the library does (its _post/_authzr_from_response sign and parse).
         identifiers = [messages.Identifier(typ=messages.IDENTIFIER_FQDN, value=d) for d in domains]
         response = self._client._post(url, _NewOrder(identifiers=identifiers, profile=profile, replaces=replaces))
         body = messages.Order.from_json(response.json())
+        order_url = response.headers.get("Location")
+        urls = body.authorizations
+        if not _is_https_url(order_url) or not _is_https_url(body.finalize):
+            raise CAError(f"{url} answered the new order without https URLs for the order and its finalization")
+        if not isinstance(urls, (list, tuple)) or not 0 < len(urls) <= len(domains) \
+                or not all(_is_https_url(u) for u in urls):
+            raise CAError(f"{url} answered the new order with {problems.clean(urls)!r} as its authorizations; "
+                          f"expected one https URL per name ordered ({len(domains)})")
         authorizations = [self._client._authzr_from_response(self._client._post_as_get(authz), uri=authz)
-                          for authz in body.authorizations]
-        return messages.OrderResource(body=body, uri=response.headers.get("Location"),
-                                      authorizations=authorizations, csr_pem=csr_pem)
+                          for authz in urls]
+        return messages.OrderResource(body=body, uri=order_url, authorizations=authorizations)
 
-    def pending_http01(self, order: messages.OrderResource) -> list[Http01]:
-        """The http-01 challenges still to answer. Authorizations the CA already holds as valid
-        (reused from an earlier order) need nothing."""
+    def pending_challenges(self, order: messages.OrderResource, kind: str, domains: list[str]) -> list[Pending]:
+        """The challenges of type `kind` still to answer. Authorizations the CA already holds as
+        valid (reused from an earlier order) need nothing."""
         pending = []
         for authz in order.authorizations:
-            domain = authz.body.identifier.value
+            domain = problems.clean(getattr(authz.body.identifier, "value", None))
+            if domain not in domains:
+                raise CAError(f"the CA sent an authorization for {domain!r}, which was not ordered ({', '.join(domains)})")
             status = authz.body.status
             if status == messages.STATUS_VALID:
                 continue
             if status != messages.STATUS_PENDING:
                 raise ChallengeError(f"the CA's authorization for {domain} is {status}; run again for a new order")
-            challb = next((c for c in authz.body.challenges if isinstance(c.chall, challenges.HTTP01)), None)
-            if challb is None:
-                raise ChallengeError(f"the CA offers no http-01 challenge for {domain}; this collection does only http-01")
-            pending.append(Http01(domain, challb.chall.encode("token"), challb.chall.key_authorization(self.jwk),
-                                  authz, challb))
+            challb = next((c for c in authz.body.challenges if getattr(c.chall, "typ", None) == kind), None)
+            if challb is None or not _is_https_url(challb.uri):
+                raise ChallengeError(f"the CA offers no {kind} challenge for {domain}; this collection does only {kind}")
+            pending.append(Pending(domain, challb.chall.encode("token"), challb.chall.key_authorization(self.jwk),
+                                   authz.uri, challb))
         return pending
 
-    def answer(self, challenge: Http01) -> None:
-        with self._step(f"answering the http-01 challenge for {challenge.domain}", challenge.challenge.uri):
-            self._client.answer_challenge(challenge.challenge, challenge.challenge.chall.response(self.jwk))
+    def answer(self, challenge: Pending) -> None:
+        with self._step(f"answering the challenge for {challenge.identifier}", challenge.challenge.uri):
+            # Posted as is: the library's answer_challenge() also insists on a Link "up" header,
+            # which the protocol does not need.
+            self._client._post(challenge.challenge.uri, challenge.challenge.chall.response(self.jwk))
 
-    def wait_valid(self, challenge: Http01, deadline: datetime.datetime) -> None:
-        """Poll an authorization until valid, honouring Retry-After; raise on invalid or deadline."""
-        authz = challenge.authorization
-        url = f"http://{challenge.domain}/.well-known/acme-challenge/{challenge.token}"
+    def wait_valid(self, challenge: Pending) -> None:
+        """Poll an authorization until valid, honouring Retry-After within the deadline.
+
+        A failed challenge is final at once, even while its authorization stays pending: one the
+        CA marked invalid, and one that carries an error while it is back to pending (step-ca and
+        Caddy leave it so, and validate again only when asked again). One that is processing with
+        an error is being retried by the CA (RFC 8555 8.2): that is waited for, and the error is
+        named if the deadline comes first."""
+        url = challenge.authorization_url
         while True:
-            with self._step(f"polling the authorization for {challenge.domain}", authz.uri):
-                authz, response = self._client.poll(authz)
-            status = authz.body.status
-            if status == messages.STATUS_VALID:
+            with self._step(f"polling the authorization for {challenge.identifier}", url):
+                response = self._client._post_as_get(url)
+                authz = messages.Authorization.from_json(response.json())
+            ours = next((c for c in authz.challenges if c.uri == challenge.challenge.uri), None)
+            error = getattr(ours, "error", None)
+            if authz.status == messages.STATUS_VALID:
                 return
-            if status not in (messages.STATUS_PENDING, messages.STATUS_PROCESSING):
-                raise ChallengeError(
-                    f"the CA could not validate {challenge.domain}: it fetched {url} and reported "
-                    f"{_problem(authz)}; nginx must serve the webroot for /.well-known/acme-challenge/ "
-                    "on port 80 to the internet"
-                )
-            _sleep_until(self._client.retry_after(response, default=1), deadline,
-                         f"the CA did not validate {challenge.domain}")
+            status = getattr(ours, "status", None)
+            if authz.status not in (messages.STATUS_PENDING, messages.STATUS_PROCESSING) \
+                    or status == messages.STATUS_INVALID or (status == messages.STATUS_PENDING and error):
+                reported = problems.describe(error) if error else f"the authorization is {authz.status}"
+                raise ChallengeError(f"the CA could not validate {challenge.identifier}: {reported}")
+            self._pause(response, f"the CA did not validate {challenge.identifier}"
+                                  + (f" (the challenge reports {problems.describe(error)})" if error else ""))
 
-    def finalize(self, order: messages.OrderResource, deadline: datetime.datetime,
-                 alternatives: bool = False) -> list[bytes]:
+    def finalize(self, order: messages.OrderResource, csr_der: bytes, alternatives: bool = False) -> list[bytes]:
         """Send the CSR, wait for the certificate, and return the full chain as the CA sent it,
         followed by the alternate chains it offers when `alternatives` is set."""
-        with self._step("finalizing the order", order.uri or "the order"):
-            done = self._client.finalize_order(order, deadline, fetch_alternative_chains=alternatives)
-        chains = [done.fullchain_pem, *(done.alternative_fullchains_pem or [])]
-        return [str(chain).encode("ascii") for chain in chains]
+        with self._step("finalizing the order", order.body.finalize):
+            response = self._client._post(order.body.finalize, _Finalize(csr=jose.b64encode(csr_der).decode()))
+            body = messages.Order.from_json(response.json())
+        while not (body.status == messages.STATUS_VALID and body.certificate):
+            if body.status == messages.STATUS_INVALID:
+                reported = problems.describe(body.error) if body.error else "no reason given"
+                raise CAError(f"the CA refused to issue the certificate of {order.uri}: {reported}")
+            self._pause(response, "the CA did not issue the certificate")
+            with self._step("polling the order", order.uri):
+                response = self._client._post_as_get(order.uri)
+                body = messages.Order.from_json(response.json())
+        if not _is_https_url(body.certificate):
+            raise CAError(f"{order.uri} names its certificate at {problems.clean(body.certificate)!r}, not an https URL")
+        with self._step("downloading the certificate", body.certificate):
+            response = self._client._post_as_get(body.certificate)
+        chains = [response.content]
+        for url in _alternate_links(response)[:MAX_ALTERNATE_CHAINS] if alternatives else []:
+            with self._step("downloading an alternate chain", url):
+                chains.append(self._client._post_as_get(url).content)
+        return chains
+
+    def _pause(self, response: requests.Response, what: str) -> None:
+        """Sleep for the CA's Retry-After (POLL_INTERVAL without one) before polling again; raise
+        when that would pass the deadline."""
+        wait = times.retry_after(response.headers.get("Retry-After"), POLL_INTERVAL) or POLL_INTERVAL
+        left = self.deadline - time.monotonic()
+        if wait.total_seconds() >= left:
+            asked = f"; the CA asks to wait {int(wait.total_seconds())} s more" if wait > POLL_INTERVAL else ""
+            raise CAError(f"{what} within the timeout of {self.timeout} s{asked}; try again later, or raise timeout")
+        time.sleep(wait.total_seconds())
+
+    # The directory -----------------------------------------------------------------------------
+
+    def _url(self, name: str) -> str:
+        url = self._directory_json.get(name)
+        if not url:
+            raise CAError(f"the ACME directory at {self.directory_url} offers no {name}")
+        return str(url)
+
+    def _meta(self) -> dict[str, Any]:
+        return dict(self._directory_json.get("meta") or {})
+
+    def _checked_directory(self, data: Any) -> dict[str, Any]:
+        """The directory with every field of the right type. A required URL that is missing or
+        wrong is an error; a wrong optional field is dropped with a warning."""
+        if not isinstance(data, dict):
+            raise CAError(f"{self.directory_url} is not an ACME directory: its answer is not a JSON object")
+        checked: dict[str, Any] = {}
+        for name in _REQUIRED_URLS:
+            if not _is_https_url(data.get(name)):
+                raise CAError(f"{self.directory_url} is not a usable ACME directory: its {name} is "
+                              f"{'missing' if name not in data else 'not an https URL'}")
+            checked[name] = data[name]
+        for name in _OPTIONAL_URLS:
+            if name in data and _is_https_url(data[name]):
+                checked[name] = data[name]
+            elif name in data:
+                self.warnings.append(f"the CA's directory has a {name} that is not an https URL "
+                                     f"({problems.clean(data[name])!r}); ignored")
+        meta = data.get("meta", {})
+        checked["meta"] = self._checked_meta(meta) if isinstance(meta, dict) else {}
+        if not isinstance(meta, dict):
+            self.warnings.append("the CA's directory has a meta field that is not an object; ignored")
+        return checked
+
+    def _checked_meta(self, meta: dict[str, Any]) -> dict[str, Any]:
+        checked: dict[str, Any] = {}
+        for name, ok in (("termsOfService", lambda v: isinstance(v, str)),
+                         ("website", lambda v: isinstance(v, str)),
+                         ("externalAccountRequired", lambda v: isinstance(v, bool)),
+                         ("caaIdentities", lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v)),
+                         ("profiles", lambda v: isinstance(v, dict)
+                          and all(isinstance(k, str) and isinstance(d, str) for k, d in v.items()))):
+            if name not in meta:
+                continue
+            if ok(meta[name]):
+                checked[name] = meta[name]
+            else:
+                self.warnings.append(f"the CA's directory has a meta.{name} of the wrong type "
+                                     f"({problems.clean(meta[name])!r}); ignored")
+        return checked
 
     # Errors ------------------------------------------------------------------------------------
 
@@ -339,14 +456,12 @@ class Session:
         """Turn the library's and the network's exceptions into one CAError naming the step."""
         try:
             yield
-        except (AccountError, ChallengeError, ConfigError, StorageError):
+        except AcmeError:
             raise
-        except Exception as error:
-            message = _failure(what, url, error)
-            if message is None:
-                raise
+        except Exception as error:  # every other exception here comes from the CA's answers
+            message = problems.failure(what, url, error)
             until = self._net.throttled_until
-            if until is not None and until > datetime.datetime.now(datetime.timezone.utc):
+            if until is not None and until > times.now():
                 message += f"; the CA asks not to be asked again before {until:%Y-%m-%d %H:%M:%S} UTC"
                 raise CAError(message, retry_after=until) from error
             raise CAError(message) from error
@@ -364,7 +479,7 @@ class Session:
             with open(ca_bundle, "rb") as f:
                 extra = f.read()
         except OSError as exc:
-            raise CAError(f"cannot read ca_bundle {ca_bundle}: {exc.strerror}") from exc
+            raise ConfigError(f"cannot read ca_bundle {ca_bundle}: {exc.strerror}") from exc
         fd, self._bundle_file = tempfile.mkstemp(prefix="zerodowntime-acme-ca-", suffix=".pem")
         with os.fdopen(fd, "wb") as f:
             f.write(default + b"\n" + extra)
@@ -374,14 +489,15 @@ class Session:
 def order_again_without_replaces(error: Exception) -> bool:
     """Whether an order refused while it carried `replaces` should go out again without it.
     `replaces` is a hint that must never block a renewal: alreadyReplaced (RFC 9773 5; the library
-    turns every 409 into a ConflictError, dropping the problem document) or any CA-side trouble
-    with the certificate ID (Pebble 2.10, for one, cannot find a serial whose DER form starts with
-    a zero byte) is retried once without it. Rate limits and throttling are not: another order
-    would not help."""
+    turns every 409 into a ConflictError, dropping the problem document), unauthorized (Let's
+    Encrypt's answer when the account changed: a restored host, a copied lineage), or any CA-side
+    trouble with the certificate ID (Pebble 2.10, for one, cannot find a serial whose DER form
+    starts with a zero byte) is retried once without it. Rate limits and throttling are not:
+    another order would not help."""
     if isinstance(error, acme_errors.ConflictError):
         return True
-    kept = ("rateLimited", "badNonce", "unauthorized", "accountDoesNotExist")
-    return isinstance(error, messages.Error) and error.code not in kept
+    kept = ("rateLimited", "badNonce", "accountDoesNotExist")
+    return isinstance(error, messages.Error) and problems.code(error) not in kept
 
 
 def choose_profile(offered: dict[str, str], wanted: str | None, required: bool,
@@ -397,13 +513,30 @@ def choose_profile(offered: dict[str, str], wanted: str | None, required: bool,
     return None, f"the CA does not offer the profile '{wanted}' (it offers: {offers}); ordered with its default"
 
 
+def _is_https_url(value: Any) -> bool:
+    if not isinstance(value, str) or not value.isascii() or any(c.isspace() for c in value):
+        return False
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme == "https" and bool(parts.netloc)
+
+
+def _alternate_links(response: requests.Response) -> list[str]:
+    """The https URLs of the response's Link rel="alternate" headers (RFC 8555 7.4.2)."""
+    links = requests.utils.parse_header_links(response.headers.get("Link", ""))
+    return [link["url"] for link in links if link.get("rel") == "alternate" and _is_https_url(link.get("url"))]
+
+
 def _contacts(email: str | None) -> tuple[str, ...]:
     return (f"mailto:{email}",) if email else ()
 
 
-def _account(url: str, body: dict[str, Any]) -> Account:
-    contacts = body.get("contact") or ()
-    return Account(url=url, status=str(body.get("status", "valid")), contacts=tuple(str(c) for c in contacts))
+def _account(url: str, body: Any) -> Account:
+    contacts = (body.get("contact") or []) if isinstance(body, dict) else None
+    status = body.get("status", "valid") if isinstance(body, dict) else None
+    if not isinstance(contacts, (list, tuple)) or not all(isinstance(c, str) for c in contacts) \
+            or not isinstance(status, str):
+        raise CAError(f"{url} answered an account that is not an ACME account object")
+    return Account(url=url, status=status, contacts=tuple(contacts))
 
 
 def key_thumbprint(path: str) -> str:
@@ -447,52 +580,3 @@ def create_account_key(path: str) -> bytes:
     except OSError as exc:
         raise AccountError(f"cannot create the account key {path}: {exc}") from exc
     return pem
-
-
-def _sleep_until(moment: datetime.datetime, deadline: datetime.datetime, what: str) -> None:
-    # acme's retry_after() and deadlines are naive local times; stay in that frame.
-    now = datetime.datetime.now()
-    if now >= deadline:
-        raise CAError(f"{what} before the timeout; try again later, or raise timeout")
-    time.sleep(max(0.0, (min(moment, deadline) - now).total_seconds()))
-
-
-def _rfc3339(text: str) -> datetime.datetime:
-    """RFC 3339 with any number of fractional digits (Pebble sends nanoseconds)."""
-    match = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$", text.strip())
-    if not match:
-        raise CAError(f"the CA sent the time {text!r}, which is not RFC 3339")
-    base, fraction, zone = match.groups()
-    moment = datetime.datetime.fromisoformat(base + ("+00:00" if zone == "Z" else zone))
-    return moment + datetime.timedelta(microseconds=int((fraction or "0")[:6].ljust(6, "0")))
-
-
-def _failure(what: str, url: str, error: Exception) -> str | None:
-    """What a failed step says, for the exceptions of the library and of requests (None: not ours)."""
-    if isinstance(error, messages.Error):
-        return f"{what} failed: {url} answered {_describe(error)}"
-    if isinstance(error, acme_errors.TimeoutError):
-        return f"{what} timed out at {url}; the CA is slow or stuck, try again later"
-    if isinstance(error, requests.exceptions.SSLError):
-        return (f"{what} failed: the TLS certificate of {url} cannot be verified ({error}); for a private "
-                "or test CA set ca_bundle to the CA certificate that signed it")
-    if isinstance(error, requests.exceptions.RequestException):
-        return f"{what} failed: cannot reach {url} ({error}); check directory_url and the network"
-    if isinstance(error, acme_errors.ConflictError):
-        return f"{what} failed: {url} answered 409 Conflict (Location: {error.location})"
-    if isinstance(error, acme_errors.ClientError) and isinstance(error.args[0] if error.args else None, requests.Response):
-        response = error.args[0]
-        return f"{what} failed: {url} answered HTTP {response.status_code} {response.reason or ''}".rstrip()
-    if isinstance(error, acme_errors.Error):
-        return f"{what} failed at {url}: {str(error) or type(error).__name__}"
-    return None
-
-
-def _problem(authz: messages.AuthorizationResource) -> str:
-    errors = [c.error for c in authz.body.challenges if c.error is not None]
-    return _describe(errors[0]) if errors else f"status {authz.body.status} with no detail"
-
-
-def _describe(error: messages.Error) -> str:
-    typ = (error.typ or "").replace("urn:ietf:params:acme:error:", "")
-    return f"{typ}: {error.detail}" if error.detail else typ or str(error)

@@ -9,7 +9,7 @@ import datetime
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
-from . import ari, lineage, renewal
+from . import ari, lineage, renewal, times
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def describe(cert_dir: str, name: str, *, directory_url: str, domains: Sequence[
              renew_before: datetime.timedelta | None = None, now: datetime.datetime | None = None) -> Info:
     """The lineage `name` and its renewal decision. Without `domains`, `key_type` and `profile`,
     the certificate's own are taken, so that only time and origin decide."""
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or times.now()
     current = lineage.read(cert_dir, name)
     cert = current.cert if current else None
     # The stored ARI window, as last fetched (this module never goes online itself).
@@ -61,12 +61,12 @@ def describe(cert_dir: str, name: str, *, directory_url: str, domains: Sequence[
         domains=cert.domains if cert else [],
         issuer=cert.issuer if cert else None,
         serial=cert.serial if cert else None,
-        not_before=iso(cert.not_before) if cert else None,
-        not_after=iso(cert.not_after) if cert else None,
+        not_before=times.iso(cert.not_before) if cert else None,
+        not_after=times.iso(cert.not_after) if cert else None,
         days_left=round((cert.not_after - now).total_seconds() / 86400, 2) if cert else None,
         due=decision.due,
         reason=decision.reason,
-        renew_at=iso(decision.renew_at) if decision.renew_at else None,
+        renew_at=times.iso(decision.renew_at) if decision.renew_at else None,
         issued_at=_issued_at(current) if current and cert else None,
     )
 
@@ -76,7 +76,3 @@ def _issued_at(current: lineage.Lineage) -> str | None:
     put there by hand has no such time."""
     issued_at = current.meta.get("issued_at")
     return str(issued_at) if issued_at else None
-
-
-def iso(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -3,20 +3,18 @@
 """ensure(spec) -> Outcome: the one orchestration that every front uses.
 
 Read it top to bottom: check the input, decide, and only when due talk to the CA (account, order,
-challenges, finalize) and store the new files as one atomic swap.
+challenges, finalize), check what it sent, and store the new files as one atomic swap.
 """
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from typing import TYPE_CHECKING
-
-from . import ari, lineage, renewal, webroot
-from .errors import AcmeError, DependencyError, StorageError
-from .info import iso
+from . import ari, lineage, renewal, times, webroot
+from .connection import CAConnection
+from .errors import AcmeError, ChallengeError, StorageError
 from .spec import CertificateSpec, renew_before, validated
 
 if TYPE_CHECKING:
@@ -47,81 +45,76 @@ def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.dat
     """Make the lineage hold a valid certificate for spec.domains; renew only when due."""
     # 1. Check the input: every mistake is reported before anything is ordered or written.
     spec = validated(spec)
-    name, account_key = str(spec.name), str(spec.account_key)  # both set by validated()
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    name = str(spec.name)  # set by validated()
+    now = now or times.now()
 
     # 2. Read what is on disk and decide. Not due: return now, with no network and no ACME import,
     #    unless the CA's ARI window must be asked again (missing, or past its Retry-After).
     current = lineage.read(spec.cert_dir, name)
-    window, ari_warning = _ari_window(spec, name, current, now, offline=check_mode)
+    window, ari_warning = _ari_window(spec.ca, spec.cert_dir, name, current, now, offline=check_mode)
     decision = renewal.decide(current, domains=spec.domains, key_type=spec.key_type,
-                              directory_url=spec.directory_url, force=spec.force, now=now,
+                              directory_url=spec.ca.directory_url, force=spec.force, now=now,
                               renew_before=renew_before(spec.renew_before_days), profile=spec.profile, ari=window)
     outcome = _outcome(spec, name, current, decision)
     outcome.warnings.extend([ari_warning] if ari_warning else [])
-    if not decision.due or check_mode:
+    if not decision.due:
+        return outcome
+    lineage.check_writable(spec.cert_dir, name)  # before anything is ordered, in check mode too
+    if check_mode:
         return outcome
 
     # Only now: a run with nothing due never loads cryptography, acme or requests.
-    from . import chains, client, keys
+    from . import certcheck, chains, keys
 
-    keys.require_cryptography()
-    if client.ACME_IMPORT_ERROR is not None:
-        raise DependencyError(
-            f"the Python library 'acme' is missing on this host ({client.ACME_IMPORT_ERROR}); "
-            "install certbot's acme library (pip install acme, or python3-acme)"
-        )
-    deadline = datetime.datetime.now() + datetime.timedelta(seconds=spec.timeout)
     private_key = _private_key(spec, current)
-    csr_pem = keys.make_csr(private_key, spec.domains)
-
-    with client.Session(spec.directory_url, account_key, ca_bundle=spec.ca_bundle,
-                        validate_certs=spec.validate_certs) as session:
+    with spec.ca.session() as session:
         # 3. Account: reuse the one of this key; create it only with terms_agreed.
         account_url = session.ensure_account(spec.account_email, spec.terms_agreed)
-        # 4. Order (with the profile, when the CA offers it), and the http-01 challenges of the
-        #    authorizations the CA does not already hold.
-        profile, warning = client.choose_profile(session.profiles(), spec.profile, spec.profile_required,
-                                                 spec.directory_url)
-        if warning:
-            outcome.warnings.append(warning)
-        replaces = ari.cert_id(current.pem) if current and ari.applies(current, spec.directory_url) else None
-        order, replaces, warning = session.new_order(csr_pem, spec.domains, profile=profile, replaces=replaces)
+        # 4. Order (with the profile, when the CA offers it, and `replaces` for a renewal the CA's
+        #    ARI knows), and the http-01 challenges of the authorizations the CA does not hold.
+        profile, warning = _choose_profile(session, spec)
         outcome.warnings.extend([warning] if warning else [])
-        challenges = session.pending_http01(order)
-        with webroot.ChallengeFiles(spec.webroot) as files:
+        replaces = ari.cert_id(current.pem) if current and ari.applies(current, spec.ca.directory_url) else None
+        order, replaces, warning = session.new_order(spec.domains, profile=profile, replaces=replaces)
+        outcome.warnings.extend([warning] if warning else [])
+        challenges = session.pending_challenges(order, "http-01", spec.domains)
+        with webroot.Responder(spec.webroot, SELF_CHECK_TIMEOUT) as responder:
             for challenge in challenges:
-                files.write(challenge.token, challenge.key_authorization)
+                responder.present(challenge.token, challenge.key_authorization)
             # 5. Self-check each URL as the CA will fetch it, before spending a validation.
-            if spec.self_check:
-                for challenge in challenges:
-                    warning = webroot.self_check(challenge.domain, challenge.token, challenge.key_authorization,
-                                                 spec.webroot, SELF_CHECK_TIMEOUT)
-                    if warning:
-                        outcome.warnings.append(warning)
-            # 6. Ask the CA to validate, and wait (Retry-After, overall deadline).
+            for challenge in challenges if spec.self_check else []:
+                warning = responder.self_check(challenge.identifier, challenge.token, challenge.key_authorization)
+                outcome.warnings.extend([warning] if warning else [])
+            # 6. Ask the CA to validate, and wait (Retry-After, the run's deadline).
             for challenge in challenges:
                 session.answer(challenge)
             for challenge in challenges:
-                session.wait_valid(challenge, deadline)
+                try:
+                    session.wait_valid(challenge)
+                except ChallengeError as exc:
+                    raise ChallengeError(f"{exc}; {responder.advice(challenge.identifier, challenge.token)}") from exc
         # 7. Finalize with the CSR and download the chain the CA returns (or the preferred one of its
-        #    alternates); ask ARI about it at once, so that the next runs stay offline until its
-        #    Retry-After.
-        fullchain_pem, warning = chains.pick(session.finalize(order, deadline, bool(spec.preferred_chain)),
-                                             spec.preferred_chain)
+        #    alternates). Check it against our key, our names and itself before anything is written.
+        offered = session.finalize(order, keys.make_csr(private_key, spec.domains), bool(spec.preferred_chain))
+        fullchain_pem, warning = chains.pick(offered, spec.preferred_chain)
         outcome.warnings.extend([warning] if warning else [])
+        chain = certcheck.parse_chain(fullchain_pem)
+        certcheck.check(chain, private_key, spec.domains, times.now())
+        fullchain_pem = certcheck.to_pem(chain)
+        # Ask ARI about it at once, so that the next runs stay offline until its Retry-After.
         leaf_pem = lineage.split_fullchain(fullchain_pem)[0]
         has_ari = session.has_ari()
         try:
-            new_window = _ask_window(session, leaf_pem, datetime.datetime.now(datetime.timezone.utc))
+            new_window = _ask_window(session, leaf_pem, times.now())
         except AcmeError as exc:
             new_window = None
             outcome.warnings.append(f"the new certificate's renewal window (ARI) is unknown for now: {exc}")
+        outcome.warnings.extend(session.warnings)
 
     # 8. Store key, cert, chain and fullchain as one atomic swap, keeping the previous version.
-    meta = {"directory_url": spec.directory_url, "account_url": account_url, "domains": spec.domains,
+    meta = {"directory_url": spec.ca.directory_url, "account_url": account_url, "domains": spec.domains,
             "key_type": spec.key_type, "profile_requested": spec.profile, "profile": profile, "ari": has_ari,
-            "issued_at": iso(datetime.datetime.now(datetime.timezone.utc))}
+            "issued_at": times.iso(times.now())}
     lineage.write(spec.cert_dir, name, keys.to_pem(private_key), fullchain_pem, meta)
     if new_window is not None:
         ari.save(lineage.version_folder(spec.cert_dir, name), leaf_pem, new_window)
@@ -130,9 +123,11 @@ def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.dat
         raise StorageError(f"the new certificate for '{name}' was written but cannot be read back")
     result = _outcome(spec, name, issued, decision)
     result.changed = True
-    result.renew_at = iso(new_window.chosen if new_window is not None else
-                          renewal.renew_at(issued.cert.not_before, issued.cert.not_after,
-                                           renew_before(spec.renew_before_days)))
+    # By the same rule as the next run (the CA's window, never later than the lifetime fraction).
+    after = renewal.decide(issued, domains=spec.domains, key_type=spec.key_type, directory_url=spec.ca.directory_url,
+                           force=False, now=times.now(), renew_before=renew_before(spec.renew_before_days),
+                           profile=spec.profile, ari=new_window)
+    result.renew_at = times.iso(after.renew_at) if after.renew_at else None
     result.warnings = outcome.warnings
     result.diff = outcome.diff
     result.diff["after"]["not_after"] = result.not_after
@@ -140,34 +135,31 @@ def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.dat
     return result
 
 
-def refresh_ari(spec: CertificateSpec, name: str, now: datetime.datetime) -> ari.Window | None:
+def refresh_ari(ca: CAConnection, cert_dir: str, name: str, now: datetime.datetime) -> ari.Window | None:
     """Ask the CA for the current certificate's renewal window and store it (certificate_info's
     check_ari). None when there is no certificate or the CA offers no ARI."""
-    from . import client
-
-    current = lineage.read(spec.cert_dir, name)
+    current = lineage.read(cert_dir, name)
     if current is None or current.cert is None:
         return None
-    cert_pem, folder = current.pem, lineage.version_folder(spec.cert_dir, name)
-    with client.Session(spec.directory_url, None, ca_bundle=spec.ca_bundle,
-                        validate_certs=spec.validate_certs) as session:
+    cert_pem, folder = current.pem, lineage.version_folder(cert_dir, name)
+    with ca.session(signed=False) as session:
         window = _ask_window(session, cert_pem, now, previous=ari.load(folder, cert_pem))
     if window is not None:
         ari.save(folder, cert_pem, window)
     return window
 
 
-def _ari_window(spec: CertificateSpec, name: str, current: lineage.Lineage | None, now: datetime.datetime,
-                offline: bool) -> tuple[ari.Window | None, str | None]:
+def _ari_window(ca: CAConnection, cert_dir: str, name: str, current: lineage.Lineage | None,
+                now: datetime.datetime, offline: bool) -> tuple[ari.Window | None, str | None]:
     """The stored ARI window of the current certificate; asked again when missing or past its
     Retry-After, unless offline (check mode). A CA that cannot answer leaves the old window."""
-    if current is None or not ari.applies(current, spec.directory_url):
+    if current is None or not ari.applies(current, ca.directory_url):
         return None, None
-    stored = ari.load(lineage.version_folder(spec.cert_dir, name), current.pem)
+    stored = ari.load(lineage.version_folder(cert_dir, name), current.pem)
     if offline or (stored is not None and now < stored.retry_after):
         return stored, None
     try:
-        return refresh_ari(spec, name, now), None
+        return refresh_ari(ca, cert_dir, name, now), None
     except AcmeError as exc:
         return stored, f"could not refresh the renewal window (ARI); deciding without the CA's news: {exc}"
 
@@ -181,6 +173,12 @@ def _ask_window(session: "client.Session", cert_pem: bytes, now: datetime.dateti
         return None
     start, end, retry_after = session.renewal_info(cert_id)
     return ari.window(start, end, retry_after, now, previous)
+
+
+def _choose_profile(session: "client.Session", spec: CertificateSpec) -> tuple[str | None, str | None]:
+    from . import client
+
+    return client.choose_profile(session.profiles(), spec.profile, spec.profile_required, spec.ca.directory_url)
 
 
 def _private_key(spec: CertificateSpec, current: lineage.Lineage | None) -> Any:
@@ -199,7 +197,7 @@ def _private_key(spec: CertificateSpec, current: lineage.Lineage | None) -> Any:
 def _outcome(spec: CertificateSpec, name: str, current: lineage.Lineage | None,
              decision: renewal.Decision) -> Outcome:
     cert = current.cert if current else None
-    before: dict[str, Any] = {"domains": cert.domains, "not_after": iso(cert.not_after)} if cert else {}
+    before: dict[str, Any] = {"domains": cert.domains, "not_after": times.iso(cert.not_after)} if cert else {}
     after: dict[str, Any] = dict(before)
     if decision.due:
         after = {"domains": list(spec.domains), "not_after": "(a new certificate)"}
@@ -209,9 +207,9 @@ def _outcome(spec: CertificateSpec, name: str, current: lineage.Lineage | None,
         name=name,
         domains=cert.domains if cert else [],
         paths=lineage.paths_for(spec.cert_dir, name).as_dict(),
-        not_before=iso(cert.not_before) if cert else None,
-        not_after=iso(cert.not_after) if cert else None,
+        not_before=times.iso(cert.not_before) if cert else None,
+        not_after=times.iso(cert.not_after) if cert else None,
         serial=cert.serial if cert else None,
-        renew_at=iso(decision.renew_at) if decision.renew_at else None,
+        renew_at=times.iso(decision.renew_at) if decision.renew_at else None,
         diff={"before": before, "after": after},
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .errors import DependencyError
-from .spec import KEY_TYPES
+from .keytypes import CURVES, KEY_TYPES
 
 try:
     from cryptography import x509
@@ -19,7 +19,6 @@ except ImportError as exc:  # the fronts report it through require_cryptography(
 else:
     CRYPTOGRAPHY_IMPORT_ERROR = None
 
-_CURVES = {"ec256": "secp256r1", "ec384": "secp384r1"}
 # A CN holds at most 64 characters (RFC 5280 ub-common-name); longer names go in the SAN only.
 _CN_MAX = 64
 
@@ -63,7 +62,7 @@ def pem_to_der(cert_pem: bytes) -> bytes:
 def type_of(public_key: Any) -> str | None:
     """Name a public key's type in KEY_TYPES terms, or None when it is none of them."""
     if isinstance(public_key, ec.EllipticCurvePublicKey):
-        for key_type, curve in _CURVES.items():
+        for key_type, curve in CURVES.items():
             if public_key.curve.name == curve:
                 return key_type
         return None
@@ -74,14 +73,14 @@ def type_of(public_key: Any) -> str | None:
 
 
 def make_csr(private_key: Any, domains: Sequence[str]) -> bytes:
-    """A PEM CSR for `domains` (all in the SAN; the first also as CN when it fits)."""
+    """A DER CSR for `domains` (all in the SAN; the first also as CN when it fits)."""
     cn = [x509.NameAttribute(NameOID.COMMON_NAME, domains[0])] if len(domains[0]) <= _CN_MAX else []
     builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(cn))
     builder = builder.add_extension(
         x509.SubjectAlternativeName([x509.DNSName(d) for d in domains]), critical=False
     )
     csr = builder.sign(private_key, hashes.SHA256())
-    return bytes(csr.public_bytes(serialization.Encoding.PEM))
+    return bytes(csr.public_bytes(serialization.Encoding.DER))
 
 
 def self_signed(private_key: Any, domains: Sequence[str], days: int = 90) -> bytes:

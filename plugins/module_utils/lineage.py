@@ -25,11 +25,12 @@ import hashlib
 import json
 import os
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import files
-from .errors import StorageError
+from . import files, times
+from .errors import ConfigError, StorageError
 
 FILES = ("privkey.pem", "cert.pem", "chain.pem", "fullchain.pem")
 META = "meta.json"
@@ -91,7 +92,7 @@ def read(cert_dir: str, name: str) -> Lineage | None:
     try:
         with open(paths.cert, "rb") as f:
             cert_pem = f.read()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
         raise StorageError(f"cannot read {paths.cert}: {exc.strerror}; check its permissions") from exc
@@ -103,6 +104,18 @@ def read(cert_dir: str, name: str) -> Lineage | None:
         except ValueError as exc:
             return Lineage(name, paths, None, problem=f"{paths.cert} is not a PEM certificate ({exc})", meta=meta)
     return Lineage(name, paths, info, meta=meta, pem=cert_pem)
+
+
+def check_writable(cert_dir: str, name: str) -> None:
+    """Fail before anything is ordered when a new version of `name` could not be stored: the
+    folders it goes to (or their nearest existing parent) must be writable by this user."""
+    for folder in (cert_dir, os.path.join(cert_dir, VERSIONS, name)):
+        existing = folder
+        while not os.path.lexists(existing) and os.path.dirname(existing) != existing:
+            existing = os.path.dirname(existing)
+        if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+            raise ConfigError(f"cert_dir {cert_dir} cannot hold the certificate '{name}': {existing} is not a folder "
+                              "this user can write to; fix its owner or mode (or run as root) before anything is ordered")
 
 
 def update_meta(cert_dir: str, name: str, changes: dict[str, Any]) -> None:
@@ -129,8 +142,8 @@ def cert_info(cert_pem: bytes) -> CertInfo:
         domains = [str(a.value) for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
     return CertInfo(
         domains=domains,
-        not_before=_utc(cert, "not_valid_before"),
-        not_after=_utc(cert, "not_valid_after"),
+        not_before=times.cert_time(cert, "not_valid_before"),
+        not_after=times.cert_time(cert, "not_valid_after"),
         serial=format(cert.serial_number, "x"),
         key_type=keys.type_of(cert.public_key()),
         issuer=cert.issuer.rfc4514_string(),
@@ -205,8 +218,8 @@ def _summary_to_info(summary: Any, cert_pem: bytes) -> CertInfo | None:
     try:
         return CertInfo(
             domains=list(summary["domains"]),
-            not_before=datetime.datetime.fromisoformat(summary["not_before"]),
-            not_after=datetime.datetime.fromisoformat(summary["not_after"]),
+            not_before=times.parse_iso(summary["not_before"]),
+            not_after=times.parse_iso(summary["not_after"]),
             serial=str(summary["serial"]),
             key_type=summary["key_type"],
             issuer=str(summary["issuer"]),
@@ -214,15 +227,6 @@ def _summary_to_info(summary: Any, cert_pem: bytes) -> CertInfo | None:
         )
     except (KeyError, TypeError, ValueError):
         return None
-
-
-def _utc(cert: Any, attribute: str) -> datetime.datetime:
-    # cryptography >= 42 has the *_utc forms; older releases (Debian 12 ships 38) only naive UTC.
-    aware = getattr(cert, attribute + "_utc", None)
-    if aware is not None:
-        return aware  # type: ignore[no-any-return]
-    naive: datetime.datetime = getattr(cert, attribute)
-    return naive.replace(tzinfo=datetime.timezone.utc)
 
 
 def _adopt_plain_directory(link: str, versions_dir: str) -> None:
@@ -246,10 +250,13 @@ def _next_version(versions_dir: str) -> int:
 
 
 def _swap_link(link: str, target: str) -> None:
-    tmp = f"{link}.tmp-{os.getpid()}"
-    if os.path.lexists(tmp):
-        os.unlink(tmp)
-    os.symlink(target, tmp)
+    while True:
+        tmp = f"{link}.tmp-{secrets.token_hex(8)}"
+        try:
+            os.symlink(target, tmp)  # never follows anything at `tmp`: fails if the name exists
+            break
+        except FileExistsError:
+            continue
     os.rename(tmp, link)
     _fsync_dir(os.path.dirname(link) or ".")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from typing import Iterable, Mapping
 
-from . import files
+from . import files, times
 from .info import Info
 
 PREFIX = "zerodowntime_acme_"
@@ -55,9 +55,10 @@ def write(path: str, text: str) -> None:
 
 
 def _unix(iso: str | None) -> int | None:
-    if not iso:
+    try:
+        return int(times.parse_iso(iso).timestamp()) if iso else None
+    except ValueError:
         return None
-    return int(datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
 
 
 def _escape(value: str) -> str:

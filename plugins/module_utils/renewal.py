@@ -81,7 +81,7 @@ def decide(
         return Decision(True, f"the certificate expired on {_when(cert.not_after)}", due_at)
     lifetime = cert.not_after - cert.not_before
     if ari is not None:
-        return _decide_by_ari(ari, cert.not_after - now, lifetime, due_at if renew_before else None, now)
+        return _decide_by_ari(ari, cert.not_after - now, lifetime, due_at, renew_before is not None, now)
     if renew_before is not None:
         rule = f"{_span(renew_before)} before expiry (renew_before_days)"
         if now >= due_at:
@@ -106,20 +106,25 @@ def decide(
 
 
 def _decide_by_ari(ari: Window, left: datetime.timedelta, lifetime: datetime.timedelta,
-                   fixed_due_at: datetime.datetime | None, now: datetime.datetime) -> Decision:
-    window = f"{_when(ari.start)} to {_when(ari.end)}"
-    if fixed_due_at is not None and fixed_due_at < ari.chosen:
-        if now >= fixed_due_at:
-            return Decision(True, f"renew_before_days is reached, earlier than the point chosen in the CA's "
-                                  f"renewal window (ARI: {window})", fixed_due_at)
-        return Decision(False, f"not due: {_span(left)} of its {_span(lifetime, adjective=True)} lifetime left; "
-                               f"due on {_when(fixed_due_at)} (renew_before_days), earlier than the point chosen "
-                               f"in the CA's renewal window (ARI: {window})", fixed_due_at)
-    if now >= ari.chosen:
-        return Decision(True, f"the CA's suggested renewal window (ARI) is open: {window}", ari.chosen)
+                   rule_due_at: datetime.datetime, fixed_days: bool, now: datetime.datetime) -> Decision:
+    """The point chosen in the CA's window decides, unless the usual rule (the lifetime fraction,
+    or renew_before_days when set) comes earlier: a window that a broken or hostile CA put late
+    must never postpone a renewal past it."""
+    window = f"ARI: {_when(ari.start)} to {_when(ari.end)}"
+    if ari.chosen <= rule_due_at:
+        if now >= ari.chosen:
+            return Decision(True, f"the CA's suggested renewal window (ARI) is open: {window[5:]}", ari.chosen)
+        return Decision(False, f"not due: {_span(left)} of its {_span(lifetime, adjective=True)} lifetime left; due "
+                               f"on {_when(ari.chosen)}, inside the renewal window the CA suggests ({window})",
+                        ari.chosen)
+    fraction = "half" if lifetime < SHORT_LIFETIME else "a third"
+    earlier = f"earlier than the point chosen in the CA's renewal window ({window})"
+    if now >= rule_due_at:
+        reached = "renew_before_days is reached" if fixed_days else f"less than {fraction} of its lifetime is left"
+        return Decision(True, f"{reached}, {earlier}", rule_due_at)
+    rule = "renew_before_days" if fixed_days else f"when {fraction} is left"
     return Decision(False, f"not due: {_span(left)} of its {_span(lifetime, adjective=True)} lifetime left; due on "
-                           f"{_when(ari.chosen)}, inside the renewal window the CA suggests (ARI: {window})",
-                    ari.chosen)
+                           f"{_when(rule_due_at)} ({rule}), {earlier}", rule_due_at)
 
 
 def describe_name_change(current: Sequence[str], wanted: Sequence[str]) -> str:

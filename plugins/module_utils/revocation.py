@@ -9,12 +9,13 @@ a second run changes nothing and the certificate module replaces the certificate
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from . import lineage, names
-from .errors import AccountError, ConfigError, DependencyError
-from .spec import DEFAULT_CERT_DIR, LETSENCRYPT, default_account_key
+from . import lineage, names, times
+from .connection import CAConnection
+from .errors import AccountError, ConfigError
+from .spec import DEFAULT_CERT_DIR
 
 # RFC 5280 5.3.1 CRLReason (7 is unused). Let's Encrypt accepts unspecified, keyCompromise,
 # superseded and cessationOfOperation; the CA answers badRevocationReason for the others.
@@ -31,12 +32,14 @@ class RevokeSpec:
 
     name: str
     cert_dir: str = DEFAULT_CERT_DIR
-    directory_url: str = LETSENCRYPT
-    ca_bundle: str | None = None
-    validate_certs: bool = True
-    account_key: str | None = None
+    ca: CAConnection = field(default_factory=CAConnection)
     reason: str = "unspecified"
     use_certificate_key: bool = False
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> RevokeSpec:
+        rest = dict(options)
+        return cls(ca=CAConnection.take(rest), **rest)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ def revoke(spec: RevokeSpec, *, check_mode: bool = False) -> RevokeOutcome:
     if spec.reason not in REASONS:
         raise ConfigError(f"reason {spec.reason!r} is not an RFC 5280 reason: {', '.join(REASONS)}")
     name = names.check_lineage_name(spec.name)
+    ca = spec.ca.checked()
     current = lineage.read(spec.cert_dir, name)
     if current is None or current.cert is None:
         raise ConfigError(f"there is no certificate named '{name}' under {spec.cert_dir} to revoke"
@@ -60,8 +64,8 @@ def revoke(spec: RevokeSpec, *, check_mode: bool = False) -> RevokeOutcome:
     if current.cert.self_signed or current.meta.get("placeholder"):
         raise ConfigError(f"'{name}' holds a self-signed placeholder, which no CA issued; there is nothing to revoke")
     issued_by = current.meta.get("directory_url")
-    if issued_by and issued_by != spec.directory_url:
-        raise ConfigError(f"'{name}' was issued through {issued_by}, not {spec.directory_url}; "
+    if issued_by and issued_by != ca.directory_url:
+        raise ConfigError(f"'{name}' was issued through {issued_by}, not {ca.directory_url}; "
                           "set directory_url to the CA that issued it")
     done = current.meta.get("revoked")
     if isinstance(done, dict):
@@ -70,19 +74,13 @@ def revoke(spec: RevokeSpec, *, check_mode: bool = False) -> RevokeOutcome:
     if check_mode:
         return RevokeOutcome(True, name, serial, spec.reason, f"serial {serial} would be revoked")
 
-    from . import client
-
-    if client.ACME_IMPORT_ERROR is not None:
-        raise DependencyError(f"the Python library 'acme' is missing on this host ({client.ACME_IMPORT_ERROR})")
-    key_path = current.paths.privkey if spec.use_certificate_key else (
-        spec.account_key or default_account_key(spec.directory_url))
-    with client.Session(spec.directory_url, key_path, ca_bundle=spec.ca_bundle,
-                        validate_certs=spec.validate_certs, create_key=False) as session:
+    key_path = current.paths.privkey if spec.use_certificate_key else str(ca.account_key)
+    with ca.session(key_path=key_path, create_key=False) as session:
         if not spec.use_certificate_key and session.find_account() is None:
             raise AccountError(f"the CA knows no account for {key_path}; revoke with use_certificate_key=true, "
                                "signing with the certificate's own key")
         revoked_now = session.revoke(current.pem, REASONS[spec.reason])
-    at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = times.iso(times.now())
     lineage.update_meta(spec.cert_dir, name, {"revoked": {"reason": spec.reason, "at": at}})
     msg = f"serial {serial} revoked ({spec.reason})" if revoked_now else f"serial {serial} was already revoked at the CA"
     return RevokeOutcome(revoked_now, name, serial, spec.reason, msg)

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import os
-import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 from . import names, webroot
+from .connection import CONFIG_DIR, CAConnection
 from .errors import ConfigError
+from .options import check_path, check_types
+from .keytypes import KEY_TYPES
 
-LETSENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
-CONFIG_DIR = "/etc/zerodowntime-acme"
 DEFAULT_CERT_DIR = CONFIG_DIR + "/live"
-DEFAULT_TIMEOUT = 300
-KEY_TYPES = ("ec256", "ec384", "rsa2048", "rsa3072", "rsa4096")
+# A certificate lives at most 398 days (CA/Browser Forum); renewing earlier than a year before
+# expiry would renew on every run.
+MAX_RENEW_BEFORE_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -28,55 +29,56 @@ class CertificateSpec:
     webroot: str
     name: str | None = None
     cert_dir: str = DEFAULT_CERT_DIR
-    directory_url: str = LETSENCRYPT
-    ca_bundle: str | None = None
-    validate_certs: bool = True
-    account_key: str | None = None
+    ca: CAConnection = field(default_factory=CAConnection)
     account_email: str | None = None
     terms_agreed: bool = False
     key_type: str = "ec256"
     reuse_key: bool = False
     force: bool = False
     self_check: bool = True
-    timeout: int = DEFAULT_TIMEOUT
     renew_before_days: int | None = None
     profile: str | None = None
     profile_required: bool = False
     preferred_chain: str | None = None
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> CertificateSpec:
+        """The spec from flat options, as the module and the CLI's JSON files name them."""
+        rest = dict(options)
+        try:
+            return cls(ca=CAConnection.take(rest), **rest)
+        except TypeError as exc:
+            raise ConfigError(f"an unknown or missing option: {exc}") from exc
+
+
+_TYPES = {
+    "webroot": str, "cert_dir": str, "name": (str, type(None)), "account_email": (str, type(None)),
+    "terms_agreed": bool, "key_type": str, "reuse_key": bool, "force": bool, "self_check": bool,
+    "profile": (str, type(None)), "profile_required": bool, "preferred_chain": (str, type(None)),
+}
 
 
 def renew_before(days: int | None) -> datetime.timedelta | None:
     """renew_before_days as a timedelta; None means the lifetime fraction rule."""
     if days is None:
         return None
-    if days <= 0:
-        raise ConfigError(f"renew_before_days must be a positive number of days, not {days}")
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 < days <= MAX_RENEW_BEFORE_DAYS:
+        raise ConfigError(f"renew_before_days must be a number of days from 1 to {MAX_RENEW_BEFORE_DAYS}, not {days!r}")
     return datetime.timedelta(days=days)
 
 
-def default_account_key(directory_url: str) -> str:
-    """One account key per ACME server: /etc/zerodowntime-acme/accounts/HOST[_PORT].pem."""
-    parts = urllib.parse.urlsplit(directory_url)
-    host = (parts.hostname or "unknown").lower()
-    label = f"{host}_{parts.port}" if parts.port else host
-    return os.path.join(CONFIG_DIR, "accounts", label + ".pem")
-
-
 def validated(spec: CertificateSpec) -> CertificateSpec:
-    """The spec with names normalised and defaults filled in (name and account_key are then set)."""
+    """The spec with names normalised and defaults filled in (name and ca.account_key are then set)."""
+    check_types(spec, _TYPES)
+    for option in ("webroot", "cert_dir"):
+        check_path(option, getattr(spec, option))
     domains = names.normalize(spec.domains)
     name = names.lineage_name(domains, spec.name)
     if spec.key_type not in KEY_TYPES:
         raise ConfigError(f"key_type {spec.key_type!r} is not one of {', '.join(KEY_TYPES)}")
-    if not urllib.parse.urlsplit(spec.directory_url).scheme in ("https", "http"):
-        raise ConfigError(f"directory_url {spec.directory_url!r} is not an http(s) URL")
     if spec.profile_required and not spec.profile:
         raise ConfigError("profile_required=true needs a profile")
     renew_before(spec.renew_before_days)  # checks it
-    if spec.timeout <= 0:
-        raise ConfigError(f"timeout must be a positive number of seconds, not {spec.timeout}")
+    ca = spec.ca.checked()
     webroot.check_webroot(spec.webroot)
-    return dataclasses.replace(
-        spec, domains=domains, name=name,
-        account_key=spec.account_key or default_account_key(spec.directory_url),
-    )
+    return dataclasses.replace(spec, domains=domains, name=name, ca=ca)

@@ -124,15 +124,12 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.zerodowntime.acme.plugins.module_utils import connection
 from ansible_collections.zerodowntime.acme.plugins.module_utils.account import STATES, AccountSpec, manage
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
-from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import LETSENCRYPT
 
 ARGUMENT_SPEC = dict(
-    directory_url=dict(type="str", default=LETSENCRYPT),
-    ca_bundle=dict(type="path"),
-    validate_certs=dict(type="bool", default=True),
-    account_key=dict(type="path", no_log=False),
+    connection.ARGUMENT_SPEC,
     account_email=dict(type="str"),
     terms_agreed=dict(type="bool", default=False),
     state=dict(type="str", choices=list(STATES), default="present"),
@@ -146,7 +143,7 @@ def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                            required_together=[("eab_kid", "eab_hmac_key")])
     try:
-        outcome = manage(AccountSpec(**module.params), check_mode=module.check_mode)
+        outcome = manage(AccountSpec.from_options(module.params), check_mode=module.check_mode)
     except AcmeError as exc:
         module.fail_json(msg=str(exc))
     result = dict(changed=outcome.changed, account_url=outcome.account_url, status=outcome.status,

@@ -25,6 +25,9 @@ description:
   - When due, it does the whole http-01 exchange in one call. It writes the challenge files under
     O(webroot), checks them over HTTP itself, lets the CA validate, finalizes, and removes the
     files again in every outcome.
+  - The certificate the CA sends is checked before it is installed, against the key of the request,
+    the names ordered, and its own chain (names and signatures). A certificate that does not fit
+    fails the task and nothing is installed.
   - The key, certificate, chain and full chain are replaced as one atomic swap, and the previous
     version is kept. A crash at any moment leaves the old pair intact.
   - Wildcard names need dns-01 and are refused, as are IP addresses.
@@ -33,7 +36,6 @@ author:
 extends_documentation_fragment:
   - zerodowntime.acme.acme
   - zerodowntime.acme.acme.account
-  - zerodowntime.acme.acme.timeout
   - zerodowntime.acme.attributes.actiongroup_acme
 attributes:
   check_mode:
@@ -62,6 +64,10 @@ options:
     description:
       - The folder that nginx uses as C(root) for C(/.well-known/acme-challenge/) on port 80, as
         certbot's C(-w). Challenge files go to C(WEBROOT/.well-known/acme-challenge/TOKEN).
+      - The webroot may belong to a site's user. C(.well-known/acme-challenge) in it is created
+        (owned by the running user, mode C(0755)) when missing, and refused before any order when
+        it is a link or a file, writable by its group or by everyone, or owned by another user than
+        root or the running user. Files in it are created and removed without following links.
     type: path
     required: true
   cert_dir:
@@ -129,11 +135,12 @@ options:
   self_check:
     description:
       - Before asking the CA to validate, fetch each challenge URL over plain HTTP from the
-        managed host.
-      - A wrong answer (a 404, or other content) fails at once with the URL and what nginx must
-        serve, so no failed validation is spent at the CA.
+        managed host, from every address of the name (IPv6 first, as Let's Encrypt tries it first).
+      - A wrong answer (a 404, or other content) on any address fails at once with the URL, the
+        address and what nginx must serve, so no failed validation is spent at the CA.
       - When the name does not resolve or the connection fails from the host itself (NAT hairpin,
-        split DNS), the module warns and goes on.
+        split DNS), the module warns and goes on; so it does when only the IPv6 address is
+        unreachable while IPv4 answers right.
     type: bool
     default: true
 notes:
@@ -253,25 +260,18 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.zerodowntime.acme.plugins.module_utils import connection
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
 from ansible_collections.zerodowntime.acme.plugins.module_utils.issuance import ensure
-from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import (
-    DEFAULT_CERT_DIR,
-    DEFAULT_TIMEOUT,
-    KEY_TYPES,
-    LETSENCRYPT,
-    CertificateSpec,
-)
+from ansible_collections.zerodowntime.acme.plugins.module_utils.keytypes import KEY_TYPES
+from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import DEFAULT_CERT_DIR, CertificateSpec
 
 ARGUMENT_SPEC = dict(
+    connection.ARGUMENT_SPEC,
     domains=dict(type="list", elements="str", required=True),
     name=dict(type="str"),
     webroot=dict(type="path", required=True),
     cert_dir=dict(type="path", default=DEFAULT_CERT_DIR),
-    directory_url=dict(type="str", default=LETSENCRYPT),
-    ca_bundle=dict(type="path"),
-    validate_certs=dict(type="bool", default=True),
-    account_key=dict(type="path", no_log=False),
     account_email=dict(type="str"),
     terms_agreed=dict(type="bool", default=False),
     key_type=dict(type="str", choices=list(KEY_TYPES), default="ec256", no_log=False),
@@ -279,7 +279,6 @@ ARGUMENT_SPEC = dict(
     force=dict(type="bool", default=False),
     deploy_hook=dict(type="str"),
     self_check=dict(type="bool", default=True),
-    timeout=dict(type="int", default=DEFAULT_TIMEOUT),
     renew_before_days=dict(type="int"),
     profile=dict(type="str"),
     profile_required=dict(type="bool", default=False),
@@ -290,8 +289,8 @@ ARGUMENT_SPEC = dict(
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
-    spec = CertificateSpec(**{k: params[k] for k in ARGUMENT_SPEC if k != "deploy_hook"})
     try:
+        spec = CertificateSpec.from_options({k: params[k] for k in ARGUMENT_SPEC if k != "deploy_hook"})
         outcome = ensure(spec, check_mode=module.check_mode)
     except AcmeError as exc:
         module.fail_json(msg=str(exc))

@@ -64,6 +64,10 @@ options:
     description: Verify the ACME server's TLS certificate (with O(check_ari)).
     type: bool
     default: true
+  timeout:
+    description: Overall time in seconds for the exchange with the CA (with O(check_ari)), from 1 to 3600.
+    type: int
+    default: 300
 """
 
 EXAMPLES = r"""
@@ -154,29 +158,25 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.zerodowntime.acme.plugins.module_utils import connection
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
 from ansible_collections.zerodowntime.acme.plugins.module_utils.info import describe
 from ansible_collections.zerodowntime.acme.plugins.module_utils.issuance import refresh_ari
+from ansible_collections.zerodowntime.acme.plugins.module_utils.keytypes import KEY_TYPES
 from ansible_collections.zerodowntime.acme.plugins.module_utils.names import check_lineage_name
-from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import (
-    DEFAULT_CERT_DIR,
-    KEY_TYPES,
-    LETSENCRYPT,
-    CertificateSpec,
-    renew_before,
-)
+from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import DEFAULT_CERT_DIR, renew_before
 
+# The connection options this module takes (it signs nothing: no account key).
+CONNECTION = ("directory_url", "ca_bundle", "validate_certs", "timeout")
 ARGUMENT_SPEC = dict(
+    {option: connection.ARGUMENT_SPEC[option] for option in CONNECTION},
     name=dict(type="str", required=True),
     cert_dir=dict(type="path", default=DEFAULT_CERT_DIR),
-    directory_url=dict(type="str", default=LETSENCRYPT),
     domains=dict(type="list", elements="str"),
     key_type=dict(type="str", choices=list(KEY_TYPES), no_log=False),
     profile=dict(type="str"),
     renew_before_days=dict(type="int"),
     check_ari=dict(type="bool", default=False),
-    ca_bundle=dict(type="path"),
-    validate_certs=dict(type="bool", default=True),
 )
 
 
@@ -187,10 +187,8 @@ def main() -> None:
     try:
         name = check_lineage_name(params["name"])
         if params["check_ari"]:
-            spec = CertificateSpec(domains=[], webroot="", name=name, cert_dir=params["cert_dir"],
-                                   directory_url=params["directory_url"], ca_bundle=params["ca_bundle"],
-                                   validate_certs=params["validate_certs"])
-            window = refresh_ari(spec, name, datetime.datetime.now(datetime.timezone.utc))
+            ca = connection.CAConnection(**{option: params[option] for option in CONNECTION}).checked()
+            window = refresh_ari(ca, params["cert_dir"], name, datetime.datetime.now(datetime.timezone.utc))
             if window is not None:
                 result["ari_window"] = window.as_dict()
         state = describe(params["cert_dir"], name, directory_url=params["directory_url"], domains=params["domains"],

@@ -94,17 +94,15 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.zerodowntime.acme.plugins.module_utils import connection
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
 from ansible_collections.zerodowntime.acme.plugins.module_utils.revocation import REASONS, RevokeSpec, revoke
-from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import DEFAULT_CERT_DIR, LETSENCRYPT
+from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import DEFAULT_CERT_DIR
 
 ARGUMENT_SPEC = dict(
+    connection.ARGUMENT_SPEC,
     name=dict(type="str", required=True),
     cert_dir=dict(type="path", default=DEFAULT_CERT_DIR),
-    directory_url=dict(type="str", default=LETSENCRYPT),
-    ca_bundle=dict(type="path"),
-    validate_certs=dict(type="bool", default=True),
-    account_key=dict(type="path", no_log=False),
     reason=dict(type="str", choices=list(REASONS), default="unspecified"),
     use_certificate_key=dict(type="bool", default=False, no_log=False),
 )
@@ -113,7 +111,7 @@ ARGUMENT_SPEC = dict(
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        outcome = revoke(RevokeSpec(**module.params), check_mode=module.check_mode)
+        outcome = revoke(RevokeSpec.from_options(module.params), check_mode=module.check_mode)
     except AcmeError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=outcome.changed, name=outcome.name, serial=outcome.serial, reason=outcome.reason,

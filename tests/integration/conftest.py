@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from tools.testbed.caddy import Caddy
 from tools.testbed.nginx import Nginx
 from tools.testbed.pebble import Pebble
 from tools.testbed.stack import ca_and_web
-from tools.testbed.throttle import Throttle
+from tools.testbed.hostile import Hostile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STATE = os.path.join(ROOT, "build", "integration")
@@ -24,7 +25,11 @@ ZONE = "zdt.test"
 # Names that resolve to nginx for Pebble (challtestsrv) and for this machine (/etc/hosts).
 NAMES = ["a", "b", "b2", "key", "force", "hook", "hookfail", "check", "wrongroot", "terms", "badkey", "dirkey", "days",
          "short", "switch", "fallback", "info", "ari", "replaced", "reuse", "revoke", "revokekey", "chain",
-         "throttle", "limited", "cliback", "clilimited"]
+         "throttle", "limited", "cliback", "clilimited",
+         # Issued by Caddy's ACME server (test_caddy.py).
+         "caddy", "caddyforce", "caddyrevoke", "caddyinvalid",
+         # Behind the hostile proxy (test_hostile_ca.py), and the dual-stack self-check.
+         "hostile", "transient", "ariproxy", "replacesproxy", "dual"]
 DAY = 86400
 # As Let's Encrypt offers them (Pebble's own default stands in for `classic`).
 PROFILES = {
@@ -35,7 +40,7 @@ PROFILES = {
 # External account binding keys Pebble knows (kid -> base64url HMAC key); binding stays optional.
 EAB_KID = "kid-zdt"
 EAB_HMAC_KEY = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
-THROTTLE_PORT = 14010
+PROXY_PORT = 14010
 # Resolves for Pebble only: the module's self-check cannot reach it from here and must just warn.
 PEBBLE_ONLY = "hairpin"
 
@@ -126,12 +131,22 @@ def testbed():
         yield Testbed(pebble, nginx, STATE)
 
 
+@pytest.fixture(scope="session")
+def caddy(testbed):
+    """Caddy's ACME server, a second CA; it validates against the same nginx, by /etc/hosts."""
+    server = Caddy(os.path.join(testbed.state, "caddy")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def throttle(testbed):
-    """A proxy in front of Pebble that answers chosen requests with 429/503 first (set its faults)."""
+def proxy(testbed):
+    """A hostile or broken CA: a proxy in front of Pebble that rewrites chosen answers (set its rules)."""
     tls = os.path.join(testbed.pebble.state_dir, "tls")
-    proxy = Throttle(upstream=f"https://127.0.0.1:{testbed.pebble.acme_port}", port=THROTTLE_PORT,
-                     cert=os.path.join(tls, "cert.pem"), key=os.path.join(tls, "key.pem"),
-                     ca_bundle=testbed.pebble.ca_bundle)
-    with proxy:
-        yield proxy
+    hostile = Hostile(upstream=f"https://127.0.0.1:{testbed.pebble.acme_port}", port=PROXY_PORT,
+                      cert=os.path.join(tls, "cert.pem"), key=os.path.join(tls, "key.pem"),
+                      ca_bundle=testbed.pebble.ca_bundle)
+    with hostile:
+        yield hostile

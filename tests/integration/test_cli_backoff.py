@@ -8,7 +8,7 @@ import json
 import os
 
 from ansible_collections.zerodowntime.acme.plugins.module_utils import cli
-from tools.testbed.throttle import Fault
+from tools.testbed.hostile import Rule, throttle
 
 from .conftest import fqdn
 
@@ -59,13 +59,13 @@ def test_a_failing_certificate_backs_off_and_force_retries_then_success_clears(t
     assert _state(config) == {}
 
 
-def test_a_long_retry_after_sets_the_next_attempt(testbed, throttle, capsys):
-    throttle.faults = [Fault("POST", "/order-plz", 429, "7200", times=5)]
-    config = _config(testbed, "cli-limited", "clilimited", directory_url=throttle.directory_url)
+def test_a_long_retry_after_sets_the_next_attempt(testbed, proxy, capsys):
+    proxy.rules = [Rule("POST", "/order-plz", throttle(429, "7200"), times=5)]
+    config = _config(testbed, "cli-limited", "clilimited", directory_url=proxy.directory_url)
     name = fqdn("clilimited")
     assert cli.main(["--config-dir", config, "renew"]) == 1
     assert "rateLimited" in capsys.readouterr().out
     wait = datetime.datetime.fromisoformat(_state(config)[name]["next_attempt"]) - datetime.datetime.now(
         datetime.timezone.utc)
     assert datetime.timedelta(minutes=115) < wait <= datetime.timedelta(hours=2)
-    assert len(throttle.requests_to("POST", "/order-plz")) == 1
+    assert len(proxy.requests_to("POST", "/order-plz")) == 1

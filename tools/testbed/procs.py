@@ -22,6 +22,16 @@ def wait_for_port(host: str, port: int, timeout: float = 20.0, proc: subprocess.
     raise RuntimeError(f"nothing listens on {host}:{port} after {timeout:.0f} s")
 
 
+def wait_for_file(path: str, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode} before writing {path}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{path} did not appear within {timeout:.0f} s")
+        time.sleep(0.1)
+
+
 def port_in_use(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

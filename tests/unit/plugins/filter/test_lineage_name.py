@@ -17,8 +17,8 @@ from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import Cert
 ])
 def test_the_name_is_the_one_the_module_would_choose(certificate, expected, tmp_path):
     assert lineage_name(certificate) == expected
-    spec = validated(CertificateSpec(domains=certificate["domains"], name=certificate.get("name"),
-                                     webroot=str(tmp_path)))
+    options = dict(domains=certificate["domains"], name=certificate.get("name"), webroot=str(tmp_path))
+    spec = validated(CertificateSpec.from_options(options))
     assert spec.name == expected
 
 

@@ -31,7 +31,7 @@ def test_bad_input_is_refused_before_any_request(tmp_path, changes, words):
     if changes.get("new_account_key") == "KEY":
         changes["new_account_key"] = key
     with pytest.raises(ConfigError, match=words):
-        manage(AccountSpec(directory_url=UNREACHABLE, account_key=key, **changes))
+        manage(AccountSpec.from_options(dict(directory_url=UNREACHABLE, account_key=key, **changes)))
     assert not os.path.exists(key)
 
 
@@ -45,8 +45,8 @@ def test_wanted_contacts(email, contacts):
 
 def test_check_mode_without_a_key_reports_a_creation_and_writes_nothing(tmp_path):
     key = tmp_path / "accounts" / "new.pem"
-    outcome = manage(AccountSpec(directory_url=UNREACHABLE, account_key=str(key), account_email="ops@x.test",
-                                 terms_agreed=True), check_mode=True)
+    options = dict(directory_url=UNREACHABLE, account_key=str(key), account_email="ops@x.test", terms_agreed=True)
+    outcome = manage(AccountSpec.from_options(options), check_mode=True)
     assert outcome.changed and outcome.actions == ["created"] and outcome.contacts == ["mailto:ops@x.test"]
     assert not key.parent.exists()
 
@@ -55,10 +55,10 @@ def test_check_mode_without_a_key_or_the_terms_says_what_is_missing(tmp_path):
     from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AccountError
 
     with pytest.raises(AccountError, match="set terms_agreed=true"):
-        manage(AccountSpec(directory_url=UNREACHABLE, account_key=str(tmp_path / "new.pem")), check_mode=True)
+        manage(AccountSpec.from_options(dict(directory_url=UNREACHABLE, account_key=str(tmp_path / "new.pem"))), check_mode=True)
 
 
 def test_absent_without_a_key_is_nothing_to_do(tmp_path):
     key = tmp_path / "none.pem"
-    outcome = manage(AccountSpec(directory_url=UNREACHABLE, account_key=str(key), state="absent"))
+    outcome = manage(AccountSpec.from_options(dict(directory_url=UNREACHABLE, account_key=str(key), state="absent")))
     assert not outcome.changed and outcome.status == "absent" and not key.exists()

@@ -10,10 +10,17 @@ import os
 
 import pytest
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import cli, lineage
+from ansible_collections.zerodowntime.acme.plugins.module_utils import cli, lineage, network
 from tests.unit.conftest import make_cert
 
 UNREACHABLE = "https://127.0.0.1:9/dir"
+
+
+@pytest.fixture(autouse=True)
+def no_retry_pauses(monkeypatch):
+    """Nothing listens at UNREACHABLE: its refused connections are retried (network.py's own
+    tests prove that), here without the pauses between them."""
+    monkeypatch.setattr(network, "PAUSES", (network.PAUSES[0] * 0,) * len(network.PAUSES))
 
 
 @pytest.fixture

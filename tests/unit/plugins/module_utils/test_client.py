@@ -5,7 +5,6 @@ The protocol itself is exercised against a real Pebble in tests/integration.
 
 from __future__ import annotations
 
-import datetime
 import os
 import stat
 
@@ -14,7 +13,7 @@ from acme import errors as acme_errors
 from acme import messages
 
 from ansible_collections.zerodowntime.acme.plugins.module_utils import client
-from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AccountError, CAError
+from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AccountError, CAError, ChallengeError
 
 
 def test_missing_account_key_is_created_0600(tmp_path):
@@ -31,19 +30,6 @@ def test_garbage_account_key_is_an_account_error(tmp_path):
     path.write_text("not a key")
     with pytest.raises(AccountError, match="not an unencrypted PEM private key"):
         client._account_jwk(str(path))
-
-
-def test_polling_stops_at_the_deadline():
-    past = datetime.datetime.now() - datetime.timedelta(seconds=1)
-    with pytest.raises(CAError, match="before the timeout"):
-        client._sleep_until(datetime.datetime.now(), past, "the CA did not validate a.example")
-
-
-def test_retry_after_beyond_the_deadline_sleeps_only_until_the_deadline():
-    start = datetime.datetime.now()
-    deadline = start + datetime.timedelta(seconds=0.2)
-    client._sleep_until(start + datetime.timedelta(hours=6), deadline, "x")
-    assert datetime.datetime.now() - start < datetime.timedelta(seconds=2)
 
 
 OFFERED = {"classic": "90 days", "shortlived": "6 days"}
@@ -72,29 +58,138 @@ def test_a_ca_without_profiles_lists_none():
     assert "offers: none" in warning
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2026-11-29T12:00:00Z", datetime.datetime(2026, 11, 29, 12, tzinfo=datetime.timezone.utc)),
-    ("2026-11-29T12:00:00.123456789Z",  # Pebble sends nanoseconds
-     datetime.datetime(2026, 11, 29, 12, 0, 0, 123456, tzinfo=datetime.timezone.utc)),
-    ("2026-11-29T13:00:00+01:00", datetime.datetime(2026, 11, 29, 12, tzinfo=datetime.timezone.utc)),
-])
-def test_rfc3339_times_with_any_fraction(text, expected):
-    assert client._rfc3339(text) == expected
-
-
-def test_a_time_that_is_not_rfc3339_is_a_ca_error():
-    with pytest.raises(CAError, match="not RFC 3339"):
-        client._rfc3339("tomorrow")
-
-
 @pytest.mark.parametrize("error, again", [
     (acme_errors.ConflictError("https://ca/order/1"), True),  # the library's form of alreadyReplaced
     (messages.Error(typ="urn:ietf:params:acme:error:alreadyReplaced"), True),  # unknown to the library
     (messages.Error.with_code("serverInternal"), True),  # Pebble cannot find the certificate
     (messages.Error.with_code("malformed"), True),
     (messages.Error.with_code("rateLimited"), False),
-    (messages.Error.with_code("unauthorized"), False),
+    (messages.Error.with_code("unauthorized"), True),  # Let's Encrypt, when the account changed
+    (messages.Error.with_code("badNonce"), False),
     (ValueError("not the CA's answer"), False),
 ])
 def test_which_refusals_send_the_order_again_without_replaces(error, again):
     assert client.order_again_without_replaces(error) is again
+
+
+def _bare_session() -> client.Session:
+    session = object.__new__(client.Session)
+    session.directory_url = "https://ca.test/dir"
+    session.warnings = []
+    return session
+
+
+GOOD = {"newNonce": "https://ca.test/nonce", "newAccount": "https://ca.test/acct", "newOrder": "https://ca.test/order"}
+
+
+@pytest.mark.parametrize("answer, words", [
+    (["not", "an", "object"], "not a JSON object"),
+    ({"newAccount": "https://ca.test/acct", "newOrder": "https://ca.test/order"}, "newNonce is missing"),
+    (dict(GOOD, newOrder=42), "newOrder is not an https URL"),
+    (dict(GOOD, newOrder="http://ca.test/order"), "newOrder is not an https URL"),
+    (dict(GOOD, newAccount="https://ca.test/acct\nX: y"), "newAccount is not an https URL"),
+])
+def test_a_directory_without_usable_required_urls_is_a_ca_error(answer, words):
+    with pytest.raises(CAError, match=words):
+        _bare_session()._checked_directory(answer)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("renewalInfo", 12), ("renewalInfo", "not a url"), ("keyChange", ["x"]),
+    ("meta", "text"), ("meta", {"profiles": ["classic"]}), ("meta", {"externalAccountRequired": "yes"}),
+    ("meta", {"termsOfService": {"url": "x"}}),
+])
+def test_a_wrong_optional_field_is_dropped_with_a_warning(field, value):
+    session = _bare_session()
+    checked = session._checked_directory(dict(GOOD, **{field: value}))
+    assert field not in checked or checked[field] == {}
+    assert len(session.warnings) == 1 and "ignored" in session.warnings[0]
+
+
+def test_a_good_directory_is_kept_whole():
+    meta = {"profiles": {"classic": "90 days"}, "externalAccountRequired": False}
+    answer = dict(GOOD, renewalInfo="https://ca.test/ari", meta=meta)
+    session = _bare_session()
+    assert session._checked_directory(answer) == answer and session.warnings == []
+
+
+@pytest.mark.parametrize("body", [None, [], {"contact": "mailto:a@x.test"}, {"contact": [1]}, {"status": 3}])
+def test_an_account_answer_of_the_wrong_shape_is_a_ca_error(body):
+    with pytest.raises(CAError, match="not an ACME account object"):
+        client._account("https://ca.test/acct/1", body)
+
+
+class _Answers:
+    """Stands in for the library's ClientV2 transport: each POST-as-GET gets the next JSON answer."""
+
+    def __init__(self, *bodies):
+        self.bodies = list(bodies)
+
+    def _post_as_get(self, url):
+        import json
+
+        import requests
+
+        response = requests.Response()
+        response.status_code = 200
+        response._content = json.dumps(self.bodies.pop(0) if len(self.bodies) > 1 else self.bodies[0]).encode()
+        return response
+
+
+CHALLENGE_URL = "https://ca.test/chall/1"
+
+
+def _authz(authz_status: str, challenge_status: str, error: dict | None = None) -> dict:
+    challenge = {"type": "http-01", "url": CHALLENGE_URL, "status": challenge_status, "token": "a" * 43}
+    if error:
+        challenge["error"] = error
+    return {"identifier": {"type": "dns", "value": "a.example"}, "status": authz_status, "challenges": [challenge]}
+
+
+def _polling_session(answers: _Answers, seconds: float) -> client.Session:
+    import time
+    import types
+
+    session = _bare_session()
+    session._client = answers
+    session._net = types.SimpleNamespace(throttled_until=None)
+    session.timeout = int(seconds) or 1
+    session.deadline = time.monotonic() + seconds
+    return session
+
+
+def _pending(session: client.Session) -> client.Pending:
+    challb = messages.ChallengeBody.from_json({"type": "http-01", "url": CHALLENGE_URL, "status": "pending",
+                                               "token": "a" * 43})
+    return client.Pending("a.example", "a" * 43, "key-authz", "https://ca.test/authz/1", challb)
+
+
+REFUSED = {"type": "urn:ietf:params:acme:error:unauthorized", "detail": "404 for /.well-known/acme-challenge/x"}
+
+
+@pytest.mark.parametrize("authz_status, challenge_status", [
+    ("pending", "invalid"),  # Caddy and step-ca: the authorization stays pending
+    ("pending", "pending"),  # an error on a challenge back to pending: the CA will not try again by itself
+    ("invalid", "invalid"),  # Let's Encrypt, Pebble
+])
+def test_a_failed_challenge_is_final_at_once(authz_status, challenge_status):
+    session = _polling_session(_Answers(_authz(authz_status, challenge_status, REFUSED)), seconds=60)
+    with pytest.raises(ChallengeError, match="could not validate a.example: unauthorized: 404 for"):
+        session.wait_valid(_pending(session))
+
+
+def test_a_challenge_still_processing_is_waited_for_and_its_error_named_at_the_timeout(monkeypatch):
+    monkeypatch.setattr(client.time, "sleep", lambda seconds: None)
+    session = _polling_session(_Answers(_authz("pending", "processing", REFUSED)), seconds=0.5)
+    with pytest.raises(CAError) as failure:
+        session.wait_valid(_pending(session))
+    message = str(failure.value)
+    assert "did not validate a.example (the challenge reports unauthorized: 404 for" in message
+    assert "within the timeout" in message
+
+
+def test_a_valid_authorization_ends_the_wait(monkeypatch):
+    monkeypatch.setattr(client.time, "sleep", lambda seconds: None)
+    session = _polling_session(_Answers(_authz("pending", "processing"), _authz("valid", "valid")), seconds=30)
+    session.wait_valid(_pending(session))
+    assert session._client.bodies == [_authz("valid", "valid")]

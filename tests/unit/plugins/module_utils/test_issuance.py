@@ -27,7 +27,7 @@ def _spec(tmp_path, **kw):
     base = dict(domains=["a.example"], webroot=str(tmp_path / "webroot"), cert_dir=str(tmp_path / "live"),
                 directory_url=UNREACHABLE, account_key=str(tmp_path / "account.pem"))
     base.update(kw)
-    return CertificateSpec(**base)
+    return CertificateSpec.from_options(base)
 
 
 def _install(tmp_path, domains=("a.example",)):
@@ -73,7 +73,7 @@ def test_a_run_with_nothing_due_imports_neither_acme_nor_cryptography(tmp_path):
     script = textwrap.dedent(f"""
         import json, sys
         from ansible_collections.zerodowntime.acme.plugins.module_utils import issuance, spec
-        outcome = issuance.ensure(spec.CertificateSpec(**json.loads({spec!r})))
+        outcome = issuance.ensure(spec.CertificateSpec.from_options(json.loads({spec!r})))
         heavy = ("acme", "josepy", "requests", "urllib3", "cryptography", "urllib.request")
         loaded = sorted(m for m in heavy if m in sys.modules)
         print(json.dumps({{"changed": outcome.changed, "loaded": loaded}}))
@@ -82,3 +82,21 @@ def test_a_run_with_nothing_due_imports_neither_acme_nor_cryptography(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {"changed": False, "loaded": []}
+
+
+def test_a_cert_dir_that_cannot_hold_the_certificate_fails_before_any_order(tmp_path):
+    # UNREACHABLE would turn any request into a CAError: a ConfigError proves none was made.
+    (tmp_path / "file").write_text("not a folder")
+    for check_mode in (True, False):
+        with pytest.raises(ConfigError, match="cannot hold the certificate 'a.example'"):
+            issuance.ensure(_spec(tmp_path, cert_dir=str(tmp_path / "file" / "live")), check_mode=check_mode)
+
+
+def test_a_planted_challenge_folder_link_fails_before_any_order(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.makedirs(tmp_path / "webroot" / ".well-known")
+    os.symlink(outside, tmp_path / "webroot" / ".well-known" / "acme-challenge")
+    with pytest.raises(ConfigError, match="symbolic link"):
+        issuance.ensure(_spec(tmp_path))
+    assert os.listdir(outside) == [] and not os.path.exists(tmp_path / "live")

@@ -18,7 +18,7 @@ def test_generated_key_has_the_asked_type(key_type):
 
 def test_csr_lists_every_name_and_the_first_as_cn():
     key = keys.generate("ec256")
-    csr = x509.load_pem_x509_csr(keys.make_csr(key, ["www.example.org", "example.org"]))
+    csr = x509.load_der_x509_csr(keys.make_csr(key, ["www.example.org", "example.org"]))
     san = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert san.get_values_for_type(x509.DNSName) == ["www.example.org", "example.org"]
     assert csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "www.example.org"
@@ -28,7 +28,7 @@ def test_csr_lists_every_name_and_the_first_as_cn():
 
 def test_csr_leaves_out_a_cn_longer_than_64():
     long_name = ("a" * 60) + ".example.org"
-    csr = x509.load_pem_x509_csr(keys.make_csr(keys.generate("ec256"), [long_name]))
+    csr = x509.load_der_x509_csr(keys.make_csr(keys.generate("ec256"), [long_name]))
     assert csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME) == []
     san = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert san.get_values_for_type(x509.DNSName) == [long_name]

@@ -29,6 +29,16 @@ def test_idn_goes_to_punycode():
     ([".".join(["a" * 60] * 5)], "too long"),
     ([""], "not a DNS name"),
     ([f"n{i}.example" for i in range(101)], "at most 100"),
+    (["a.example\n"], "spaces or control characters"),
+    (["a.example\nlocation / { return 200; }"], "spaces or control characters"),
+    (["a.example;"], "not a valid DNS name"),
+    (["a example"], "spaces or control characters"),
+    # Resolvers read these as addresses; only loopback-looking forms here, never sent anywhere.
+    (["127.1"], "looks like an IP address"),
+    (["0x7f.1"], "looks like an IP address"),
+    (["127.0.0.01"], "looks like an IP address"),
+    (["a.0x"], "looks like an IP address"),
+    ([7], "not a DNS name"),
 ])
 def test_bad_names_fail_clearly(bad, words):
     with pytest.raises(ConfigError, match=words):
@@ -39,7 +49,23 @@ def test_one_hundred_names_are_fine():
     assert len(names.normalize([f"n{i}.example" for i in range(100)])) == 100
 
 
-@pytest.mark.parametrize("name", ["../etc", ".hidden", "a/b", ""])
+def test_names_with_numbers_that_are_not_addresses_are_fine():
+    assert names.normalize(["1.example", "a1.b2.example", "0x.example"]) == ["1.example", "a1.b2.example", "0x.example"]
+
+
+@pytest.mark.parametrize("name", ["../etc", ".hidden", "a/b", "", "a\n", "a" * 129, None, 3])
 def test_lineage_name_must_be_one_safe_folder(name):
     with pytest.raises(ConfigError):
         names.check_lineage_name(name)
+
+
+def test_an_explicit_name_does_not_skip_the_checks_of_the_domains():
+    with pytest.raises(ConfigError, match="control characters"):
+        names.lineage_name(["a.example\nlocation /x { }"], "safe")
+
+
+def test_a_first_domain_too_long_for_a_folder_asks_for_name():
+    long_name = ".".join(["a" * 60] * 3) + ".example"
+    with pytest.raises(ConfigError, match="set `name`"):
+        names.lineage_name([long_name])
+    assert names.lineage_name([long_name], "short") == "short"

@@ -166,11 +166,19 @@ def test_the_ari_window_decides_instead_of_the_fraction(start, end, chosen, due)
     assert "ARI" in decision.reason
 
 
-def test_ari_can_postpone_past_the_fraction():
-    # 65 days into 90: the fraction says due, the CA's window says later: the CA wins.
+def test_a_window_later_than_the_fraction_never_postpones_the_renewal():
+    # 65 days into 90: the fraction says due, the CA's window says later. A late window from a
+    # broken or hostile CA must not carry a certificate to its expiry: the fraction wins.
     decision = renewal.decide(_lineage(age=65 * DAY), domains=["a.example"], key_type="ec256", directory_url=DIR,
                               force=False, now=NOW, ari=_ari(NOW + DAY, NOW + 2 * DAY, NOW + 30 * HOUR))
-    assert not decision.due
+    assert decision.due and "less than a third of its lifetime is left, earlier than the point chosen" in decision.reason
+    assert decision.renew_at == NOW - 5 * DAY
+
+
+def test_a_window_earlier_than_the_fraction_decides():
+    decision = renewal.decide(_lineage(age=40 * DAY), domains=["a.example"], key_type="ec256", directory_url=DIR,
+                              force=False, now=NOW, ari=_ari(NOW + DAY, NOW + 2 * DAY, NOW + 30 * HOUR))
+    assert not decision.due and decision.renew_at == NOW + 30 * HOUR and "ARI" in decision.reason
 
 
 def test_renew_before_days_still_comes_first_when_earlier_than_the_window():

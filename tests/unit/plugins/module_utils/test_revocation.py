@@ -20,7 +20,7 @@ def test_reason_codes_are_rfc_5280s():
 
 
 def _spec(tmp_path, **extra):
-    return RevokeSpec(name="a", cert_dir=str(tmp_path), directory_url=DIR, **extra)
+    return RevokeSpec.from_options(dict(name="a", cert_dir=str(tmp_path), directory_url=DIR, **extra))
 
 
 def test_an_unknown_reason_is_refused(tmp_path):
