@@ -79,18 +79,22 @@ class Responder:
         name = token_name(token)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
-            fd = os.open(name, flags, 0o644, dir_fd=self._fd)
-        except FileExistsError:
-            # A leftover of a run cut short, or something planted: removed (unlink never follows a
-            # link), then created anew.
-            os.unlink(name, dir_fd=self._fd)
-            fd = os.open(name, flags, 0o644, dir_fd=self._fd)
-        self._written.append(name)
-        try:
-            os.fchmod(fd, 0o644)
-            os.write(fd, key_authorization.encode("ascii"))
-        finally:
-            os.close(fd)
+            try:
+                fd = os.open(name, flags, 0o644, dir_fd=self._fd)
+            except FileExistsError:
+                # A leftover of a run cut short, or something planted: removed (unlink never
+                # follows a link), then created anew.
+                os.unlink(name, dir_fd=self._fd)
+                fd = os.open(name, flags, 0o644, dir_fd=self._fd)
+            self._written.append(name)
+            try:
+                os.fchmod(fd, 0o644)
+                os.write(fd, key_authorization.encode("ascii"))
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise ChallengeError(f"cannot write the challenge file {name} in {os.path.join(self.webroot, CHALLENGE_DIR)}: "
+                                 f"{exc.strerror}") from exc
 
     def clean_up(self) -> None:
         if self._fd is None:

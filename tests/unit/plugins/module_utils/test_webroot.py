@@ -260,3 +260,10 @@ def test_self_check_warns_when_the_name_does_not_resolve(tmp_path):
 def test_self_check_warns_when_nothing_listens(tmp_path, port):
     warning = webroot.Responder(str(tmp_path)).self_check("127.0.0.1", "tok", KEY_AUTHZ)
     assert "not reachable" in warning and "127.0.0.1" in warning
+
+
+def test_a_folder_at_a_tokens_name_is_a_clear_error(tmp_path):
+    os.makedirs(os.path.join(_challenge_dir(tmp_path), "tok"))
+    with webroot.Responder(str(tmp_path)) as responder:
+        with pytest.raises(ChallengeError, match="cannot write the challenge file tok"):
+            responder.present("tok", KEY_AUTHZ)
