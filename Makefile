@@ -41,12 +41,12 @@ $(VENV)/.installed: requirements/test.txt requirements/constraints.txt | host
 	touch $@
 
 pebble: $(BUILD)/pebble/bin/pebble
-$(BUILD)/pebble/bin/pebble: tools/fetch-pebble.sh | host
+$(BUILD)/pebble/bin/pebble: tools/fetch-pebble.sh tools/private-apt.sh | host
 	sh tools/fetch-pebble.sh $(BUILD)/pebble
 
 # The libraries a Debian 12 managed host runs the engine on; unit tests run the engine on them too.
 debian-libs: $(DEBIAN_LIBS)/root/.complete
-$(DEBIAN_LIBS)/root/.complete: tools/fetch-debian-libs.sh | host
+$(DEBIAN_LIBS)/root/.complete: tools/fetch-debian-libs.sh tools/private-apt.sh | host
 	sh tools/fetch-debian-libs.sh $(DEBIAN_LIBS)
 
 # Ansible finds the collection through build/collections/ansible_collections/zerodowntime/acme,

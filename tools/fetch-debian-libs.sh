@@ -2,7 +2,7 @@
 # Fetches the Python libraries that a Debian 12 managed host runs the engine on (python3-acme 2.1,
 # requests 2.28, urllib3 1.26, cryptography 38, ...), unpacked into a folder of their own, so that
 # unit tests can run the engine on them too. A private apt configuration, as for Pebble: the
-# system's sources, lists and cache stay untouched; the mirror is the one this machine's apt uses.
+# system's sources, lists and cache stay untouched (tools/private-apt.sh).
 # Usage: fetch-debian-libs.sh DEST  (unpacks into DEST/root; DEST/root/usr/lib/python3/dist-packages)
 set -eu
 
@@ -16,32 +16,12 @@ if [ -f "$dest/root/.complete" ]; then
     exit 0
 fi
 
-codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
-# $(REPO_URI) is apt's format placeholder, not a shell expansion.
-# shellcheck disable=SC2016
-mirror=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' \
-    | awk -v c="$codename" '$2 == c { print $1; exit }')
-if [ -z "$mirror" ]; then
-    echo "fetch-debian-libs: no apt source for '$codename' found on this machine" >&2
-    exit 1
-fi
-
 work="$dest/apt"
 rm -rf "$work" "$dest/root"
-mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/etc/parts" "$dest/root"
-: > "$work/etc/status"
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" \
-    > "$work/etc/sources.list"
-cat > "$work/apt.conf" <<CONF
-Dir::Etc::SourceList "$work/etc/sources.list";
-Dir::Etc::SourceParts "$work/etc/parts";
-Dir::State::Lists "$work/lists";
-Dir::State::status "$work/etc/status";
-Dir::Cache "$work/cache";
-APT::Sandbox::User "root";
-CONF
-export APT_CONFIG="$work/apt.conf"
-apt-get update -q
+mkdir -p "$dest/root"
+# shellcheck source=tools/private-apt.sh
+. "$(dirname "$0")/private-apt.sh"
+private_apt "$work" "$suite"
 # shellcheck disable=SC2086
 (cd "$work" && apt-get download -q $packages)
 for deb in "$work"/*.deb; do

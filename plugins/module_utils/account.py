@@ -79,13 +79,39 @@ def manage(spec: AccountSpec, *, check_mode: bool = False) -> AccountOutcome:
             if not check_mode:
                 account = session.create_account(wanted or (), spec.terms_agreed, eab)
                 outcome.account_url = account.url
-        elif wanted is not None and set(wanted) != set(account.contacts):
+                _remember_contacts(key_path, account.url, wanted or ())
+        elif wanted is not None and not _contacts_hold(key_path, account, wanted):
             _act(outcome, "contacts updated", {"contacts": list(wanted)})
             if not check_mode:
                 account = session.update_contacts(account, wanted)
+                _remember_contacts(key_path, account.url, wanted)
         if spec.new_account_key:
             _roll_over(session, account, spec.new_account_key, key_path, outcome, check_mode)
     return outcome
+
+
+def _contacts_hold(key_path: str, account: Any, wanted: tuple[str, ...]) -> bool:
+    """Whether the account has the wanted contacts. A CA that stores none (Let's Encrypt since
+    2025) answers with none whatever was sent: then what this module last sent to this very
+    account counts, so that a second run changes nothing."""
+    if set(wanted) == set(account.contacts):
+        return True
+    if account.contacts:
+        return False
+    sent = files.read_json_object(_contacts_file(key_path))
+    return sent.get("account_url") == account.url and sent.get("contacts") == sorted(wanted)
+
+
+def _remember_contacts(key_path: str, account_url: str, contacts: tuple[str, ...]) -> None:
+    """Note, next to the account key, which contacts were last sent to which account."""
+    try:
+        files.write_json(_contacts_file(key_path), {"account_url": account_url, "contacts": sorted(contacts)}, 0o600)
+    except OSError:
+        pass  # only idempotence at a CA that drops contacts depends on it: the next run sends them again
+
+
+def _contacts_file(key_path: str) -> str:
+    return key_path + ".contacts.json"
 
 
 def _after(first: AccountOutcome, rest: AccountOutcome) -> AccountOutcome:

@@ -7,6 +7,7 @@ The state is one JSON file, written only under the CLI's lock."""
 from __future__ import annotations
 
 import datetime
+import os
 import random
 from typing import Any
 
@@ -23,8 +24,31 @@ def delay(failures: int, rng: random.Random | None = None) -> datetime.timedelta
     return step * (1 + JITTER * (2 * (rng or random).random() - 1))
 
 
-def load(path: str) -> dict[str, dict[str, Any]]:
-    return files.read_json_object(path)
+def load(path: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The state, and a warning for each entry dropped because it made no sense (the file is
+    rebuilt without it: a corrupt entry must not stop every run)."""
+    raw = files.read_json_object(path)
+    warnings = []
+    if not raw and os.path.exists(path) and os.path.getsize(path) > 3:
+        warnings.append(f"{path} could not be read; it is written anew")
+    state = {}
+    for name, entry in raw.items():
+        if _well_formed(entry):
+            state[name] = {"failures": entry["failures"], "next_attempt": entry["next_attempt"]}
+        else:
+            warnings.append(f"dropped the entry of {name!r} in {path}, which makes no sense ({entry!r:.80})")
+    return state, warnings
+
+
+def _well_formed(entry: Any) -> bool:
+    if not isinstance(entry, dict) or isinstance(entry.get("failures"), bool) \
+            or not isinstance(entry.get("failures"), int) or entry["failures"] < 1:
+        return False
+    try:
+        times.parse_iso(entry.get("next_attempt"))
+    except ValueError:
+        return False
+    return True
 
 
 def save(path: str, state: dict[str, dict[str, Any]]) -> None:
@@ -47,7 +71,7 @@ def failed(state: dict[str, dict[str, Any]], name: str, now: datetime.datetime,
            retry_after: datetime.datetime | None = None) -> dict[str, Any]:
     """Count a failure. The next attempt is the backoff step away, or later when the CA's
     Retry-After (429/503) asks for more."""
-    failures = int(state.get(name, {}).get("failures", 0)) + 1
+    failures = state.get(name, {}).get("failures", 0) + 1
     next_attempt = max(now + delay(failures), retry_after or now)
     state[name] = {"failures": failures, "next_attempt": next_attempt.isoformat()}
     return state[name]

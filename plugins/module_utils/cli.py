@@ -2,12 +2,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The host CLI, `zerodowntime-acme`: the same engine as the module, run by cron without Ansible.
 
-    zerodowntime-acme renew [--force] [NAME...]   renew what is due; validate and reload nginx once
-    zerodowntime-acme status                      names, expiry and next renewal of each certificate
-    zerodowntime-acme placeholder NAME            a self-signed pair until the first issuance
+    zerodowntime-acme renew [--force] [--verbose] [NAME...]   renew what is due; validate and reload nginx once
+    zerodowntime-acme status [--json]                         names, expiry and next renewal of each certificate
+    zerodowntime-acme placeholder NAME...                     a self-signed pair until the first issuance
 
 The role writes one JSON file per certificate (the module's options) to CONFIG_DIR/certificates/
-and the nginx commands to CONFIG_DIR/renew.json.
+and the nginx commands to CONFIG_DIR/renew.json. `renew` prints nothing when nothing was renewed
+and nothing failed, so that cron mails only about changes and failures; every run leaves a summary
+in syslog (journalctl -t zerodowntime-acme).
 """
 
 from __future__ import annotations
@@ -21,108 +23,182 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
-from . import backoff, info, issuance, lineage, metrics
-from .errors import AcmeError, ConfigError
+from . import backoff, info, issuance, lineage, locks, metrics, reloads, times
 from .connection import CONFIG_DIR
+from .errors import AcmeError, ConfigError
 from .spec import CertificateSpec, renew_before, validated
 
 LOCK_WAIT_SECONDS = 600
 EX_TEMPFAIL = 75
 DEFAULT_COMMANDS = {"validate": ["nginx", "-t", "-q"], "reload": ["nginx", "-s", "reload"]}
+# Options that older releases of the role stored, which are not the certificate's: ignored.
+LEGACY_RUN_OPTIONS = ("force",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="zerodowntime-acme", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--config-dir", default=CONFIG_DIR, help="default: %(default)s")
+    parser.add_argument("--now", help=argparse.SUPPRESS)  # tests: the engine's clock, ISO 8601 UTC
     commands = parser.add_subparsers(dest="command", required=True)
     renew = commands.add_parser("renew", help="renew the certificates that are due, then reload nginx once")
     renew.add_argument("--force", action="store_true", help="renew now, whatever the decision")
+    renew.add_argument("--verbose", "-v", action="store_true", help="also print the certificates with nothing to do")
     renew.add_argument("names", nargs="*", metavar="NAME", help="only these certificates (default: all)")
     status = commands.add_parser("status", help="show each certificate's names, expiry and next renewal")
     status.add_argument("--json", action="store_true", help="one JSON list, for monitoring")
     placeholder = commands.add_parser("placeholder", help="put a self-signed pair where no certificate exists")
     placeholder.add_argument("names", nargs="+", metavar="NAME")
     args = parser.parse_args(argv)
+    log = Log(verbose=getattr(args, "verbose", False) or args.command != "renew")
     try:
-        specs = _load_specs(args.config_dir, args.names if args.command != "status" else [])
+        now = times.parse_iso(args.now) if args.now else None
+        loaded = _load_specs(args.config_dir)
         if args.command == "renew":
-            with _lock(args.config_dir):
-                return _renew(args.config_dir, specs, args.force)
+            with _lock(args.config_dir, log):
+                return _renew(args.config_dir, loaded, args.names, args.force, log, now)
         if args.command == "status":
-            return _status(specs, args.json)
-        return _placeholder(specs)
+            return _status(loaded, args.json, log)
+        return _placeholder(loaded, args.names, log)
     except LockTimeout:
-        _log(f"another renew still holds the lock after {LOCK_WAIT_SECONDS} s; giving up")
+        log.always(f"another renew still holds the lock after {LOCK_WAIT_SECONDS} s; giving up")
         return EX_TEMPFAIL
-    except AcmeError as exc:
-        _log(f"error: {exc}")
+    except (AcmeError, ValueError) as exc:
+        log.always(f"error: {exc}")
         return 1
 
 
-def _renew(config_dir: str, specs: list[CertificateSpec], force: bool) -> int:
-    changed = failed = 0
+@dataclass
+class Loaded:
+    """The certificates of CONFIG_DIR/certificates/, and the files that could not be used."""
+
+    specs: list[CertificateSpec]
+    broken: dict[str, str] = field(default_factory=dict)  # file name -> why
+
+    def select(self, names: Sequence[str]) -> list[CertificateSpec]:
+        known = {str(s.name) for s in self.specs}
+        missing = [n for n in names if n not in known and f"{n}.json" not in self.broken]
+        if missing:
+            raise ConfigError(f"no certificate named {', '.join(missing)} (known: {', '.join(sorted(known)) or 'none'})")
+        return [s for s in self.specs if not names or s.name in names]
+
+
+class Log:
+    """stdout for cron (which mails what is printed: changes and failures, or everything when
+    verbose) and syslog for the history."""
+
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+
+    def always(self, message: str) -> None:
+        self._print(message)
+        _syslog(message)
+
+    def detail(self, message: str) -> None:
+        if self.verbose:
+            self._print(message)
+
+    @staticmethod
+    def _print(message: str) -> None:
+        sys.stdout.write(f"{datetime.datetime.now():%Y-%m-%d %H:%M:%S} zerodowntime-acme: {message}\n")
+        sys.stdout.flush()
+
+
+def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, log: Log,
+           now: datetime.datetime | None) -> int:
+    run_at = now or times.now()
+    changed = failed = quiet = 0
+    for broken, why in loaded.broken.items():
+        failed += 1
+        log.always(f"{broken}: skipped, {why}")
     state_path = os.path.join(config_dir, "backoff.json")
-    state = backoff.load(state_path)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    for spec in specs:
+    state, dropped = backoff.load(state_path)
+    for warning in dropped:
+        log.always(f"backoff: {warning}")
+    for spec in loaded.select(names):
         name = str(spec.name)
-        waiting = backoff.waiting_until(state, name, now)
+        waiting = backoff.waiting_until(state, name, run_at)
         if waiting and not force:
             failed += 1
-            _log(f"{name}: skipped after {state[name]['failures']} failed attempt(s); next try after "
-                 f"{waiting:%Y-%m-%d %H:%M} UTC (renew --force {name} tries now)")
+            log.always(f"{name}: skipped after {state[name]['failures']} failed attempt(s); next try after "
+                       f"{waiting:%Y-%m-%d %H:%M} UTC (renew --force {name} tries now)")
             continue
         try:
-            outcome = issuance.ensure(spec if not force else _with(spec, force=True))
-        except AcmeError as exc:
+            outcome = issuance.ensure(spec, force=force, now=now)
+        except Exception as exc:  # one certificate's trouble, whatever it is, stays its own
             failed += 1
-            entry = backoff.failed(state, name, now, getattr(exc, "retry_after", None))
-            _log(f"{name}: FAILED, the current certificate stays in place: {exc} "
-                 f"(attempt {entry['failures']}; next try after {entry['next_attempt'][:16]} UTC)")
+            what = str(exc) if isinstance(exc, AcmeError) else f"unexpected {type(exc).__name__}: {exc}"
+            entry = backoff.failed(state, name, run_at, getattr(exc, "retry_after", None))
+            log.always(f"{name}: FAILED, the current certificate stays in place: {what} "
+                       f"(attempt {entry['failures']}; next try after {entry['next_attempt'][:16]} UTC)")
             continue
         backoff.succeeded(state, name)
-        for warning in outcome.warnings:
-            _log(f"{name}: warning: {warning}")
         if outcome.changed:
             changed += 1
-            _log(f"{name}: renewed ({outcome.reason}); serial {outcome.serial}, expires {outcome.not_after}")
+            log.always(f"{name}: renewed ({outcome.reason}); serial {outcome.serial}, expires {outcome.not_after}")
+            for warning in outcome.warnings:
+                log.always(f"{name}: warning: {warning}")
         else:
-            _log(f"{name}: {outcome.reason}")
-    backoff.save(state_path, state)
-    if changed:
-        failed += _reload_nginx(config_dir)
-    _write_metrics(config_dir, state, now, success=not failed)
+            quiet += 1
+            log.detail(f"{name}: {outcome.reason}")
+            for warning in outcome.warnings:
+                log.detail(f"{name}: warning: {warning}")
+    try:
+        backoff.save(state_path, state)
+    except OSError as exc:
+        failed += 1
+        log.always(f"backoff: cannot write {state_path}: {exc}")
+    reload = _reload_if_pending(config_dir, loaded.specs, log)
+    failed += reload == "failed"
+    _write_metrics(config_dir, loaded, state, run_at, success=not failed, log=log)
+    _syslog(f"renew: {changed} renewed, {failed} failed, {quiet} not due; reload: {reload}")
     return 1 if failed else 0
 
 
-def _write_metrics(config_dir: str, state: dict[str, dict[str, Any]], run_at: datetime.datetime,
-                   success: bool) -> None:
+def _reload_if_pending(config_dir: str, specs: list[CertificateSpec], log: Log) -> str:
+    """Reload nginx once when any cert_dir has a reload pending: this run's renewals, or an earlier
+    reload that failed, or a play that failed before its handlers. 'none', 'done' or 'failed'."""
+    seen: dict[str, dict[str, Any]] = {}
+    for cert_dir in sorted({s.cert_dir for s in specs}):
+        marker = reloads.pending(cert_dir)
+        if marker is not None:
+            seen[cert_dir] = marker
+    if not seen:
+        return "none"
+    names = sorted({n for marker in seen.values() for n in marker["names"]})
+    commands = dict(DEFAULT_COMMANDS, **_read_json(os.path.join(config_dir, "renew.json"), default={}))
+    for step in ("validate", "reload"):
+        try:
+            done = subprocess.run(commands[step], capture_output=True, text=True, check=False, timeout=120)
+            problem = f"({done.returncode}): {(done.stderr or done.stdout).strip()}" if done.returncode else ""
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            problem = f"({exc})"
+        if problem:
+            log.always(f"nginx: {' '.join(commands[step])} failed {problem}; nginx keeps serving the previous "
+                       f"certificates, and the next renew tries again ({', '.join(names)})")
+            return "failed"
+    for cert_dir, marker in seen.items():
+        reloads.clear(cert_dir, marker)
+    log.always(f"nginx: configuration valid, reloaded with {' '.join(commands['reload'])} ({', '.join(names)})")
+    return "done"
+
+
+def _write_metrics(config_dir: str, loaded: Loaded, state: dict[str, dict[str, Any]], run_at: datetime.datetime,
+                   success: bool, log: Log) -> None:
     """The Prometheus textfile, when renew.json names one (the role's zerodowntime_acme_metrics_file),
     with every certificate, also those this run was not asked to renew."""
     path = _read_json(os.path.join(config_dir, "renew.json"), default={}).get("metrics_file")
     if not path:
         return
-    specs = _load_specs(config_dir, [])
-    failures = {name: int(entry.get("failures", 0)) for name, entry in state.items()}
+    failures = {name: int(entry["failures"]) for name, entry in state.items()}
+    pending = any(reloads.pending(d) for d in {s.cert_dir for s in loaded.specs})
     try:
-        metrics.write(path, metrics.render(_infos(specs), failures, run_at=run_at, success=success))
+        metrics.write(path, metrics.render(_infos(loaded.specs), failures, run_at=run_at, success=success,
+                                           reload_pending=pending))
     except OSError as exc:
-        _log(f"metrics: cannot write {path}: {exc}")
-
-
-def _reload_nginx(config_dir: str) -> int:
-    """`nginx -t`, then one reload for the whole run. Returns the number of failures (0 or 1)."""
-    commands = dict(DEFAULT_COMMANDS, **_read_json(os.path.join(config_dir, "renew.json"), default={}))
-    for step in ("validate", "reload"):
-        done = subprocess.run(commands[step], capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            _log(f"nginx: {' '.join(commands[step])} failed ({done.returncode}): "
-                 f"{(done.stderr or done.stdout).strip()}; nginx keeps serving the previous certificates")
-            return 1
-    _log(f"nginx: configuration valid, reloaded with {' '.join(commands['reload'])}")
-    return 0
+        log.always(f"metrics: cannot write {path}: {exc}")
 
 
 def _infos(specs: list[CertificateSpec]) -> list[info.Info]:
@@ -131,56 +207,58 @@ def _infos(specs: list[CertificateSpec]) -> list[info.Info]:
             for spec in specs]
 
 
-def _status(specs: list[CertificateSpec], as_json: bool) -> int:
-    infos = _infos(specs)
+def _status(loaded: Loaded, as_json: bool, log: Log) -> int:
+    infos = _infos(loaded.specs)
     if as_json:
         sys.stdout.write(json.dumps([i.as_dict() for i in infos], indent=2) + "\n")
-        return 0
-    for spec, one in zip(specs, infos):
+        return 1 if loaded.broken else 0
+    for spec, one in zip(loaded.specs, infos):
         expires = one.not_after or "-"
+        pending = "; reload pending" if one.reload_pending else ""
         sys.stdout.write(f"{one.name}: {', '.join(spec.domains)}; expires {expires}; "
-                         f"renews {one.renew_at or 'now'}; {one.reason}\n")
-    return 0
+                         f"renews {one.renew_at or 'now'}{pending}; {one.reason}\n")
+    for broken, why in loaded.broken.items():
+        sys.stdout.write(f"{broken}: cannot be used: {why}\n")
+    return 1 if loaded.broken else 0
 
 
-def _placeholder(specs: list[CertificateSpec]) -> int:
+def _placeholder(loaded: Loaded, names: Sequence[str], log: Log) -> int:
     from . import keys  # cryptography: needed here only
 
     keys.require_cryptography()
-    for spec in specs:
+    for spec in loaded.select(names):
         name = str(spec.name)
-        if lineage.read(spec.cert_dir, name) is not None:
-            _log(f"{name}: a certificate exists; no placeholder needed")
-            continue
-        key = keys.generate(spec.key_type)
-        lineage.write(spec.cert_dir, name, keys.to_pem(key), keys.self_signed(key, spec.domains),
-                      {"placeholder": True, "domains": spec.domains})
-        _log(f"{name}: self-signed placeholder written; the first renew replaces it")
+        with locks.holding(spec.cert_dir):
+            if lineage.read(spec.cert_dir, name) is not None:
+                log.detail(f"{name}: a certificate exists; no placeholder needed")
+                continue
+            key = keys.generate(spec.key_type)
+            lineage.write(spec.cert_dir, name, keys.to_pem(key), keys.self_signed(key, spec.domains),
+                          {"placeholder": True, "domains": spec.domains})
+        log.detail(f"{name}: self-signed placeholder written; the first renew replaces it")
     return 0
 
 
-def _load_specs(config_dir: str, only: Sequence[str]) -> list[CertificateSpec]:
+def _load_specs(config_dir: str) -> Loaded:
+    """Every CONFIG_DIR/certificates/*.json; a file that cannot be used is set aside with the
+    reason, so that it stops only itself."""
     folder = os.path.join(config_dir, "certificates")
     try:
-        files = sorted(f for f in os.listdir(folder) if f.endswith(".json"))
+        filenames = sorted(f for f in os.listdir(folder) if f.endswith(".json"))
     except FileNotFoundError:
-        files = []
-    specs = []
-    for filename in files:
-        path = os.path.join(folder, filename)
-        data = _read_json(path)
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path} does not hold a JSON object of options")
+        filenames = []
+    loaded = Loaded(specs=[])
+    for filename in filenames:
         try:
-            spec = validated(CertificateSpec.from_options(data))
-        except ConfigError as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
-        specs.append(spec)
-    known = {str(s.name) for s in specs}
-    missing = [n for n in only if n not in known]
-    if missing:
-        raise ConfigError(f"no certificate named {', '.join(missing)} in {folder} (known: {', '.join(sorted(known)) or 'none'})")
-    return [s for s in specs if not only or s.name in only]
+            data = _read_json(os.path.join(folder, filename))
+            if not isinstance(data, dict):
+                raise ConfigError("it does not hold a JSON object of options")
+            for option in LEGACY_RUN_OPTIONS:
+                data.pop(option, None)
+            loaded.specs.append(validated(CertificateSpec.from_options(data)))
+        except AcmeError as exc:
+            loaded.broken[filename] = str(exc)
+    return loaded
 
 
 def _read_json(path: str, default: Any = None) -> Any:
@@ -191,32 +269,29 @@ def _read_json(path: str, default: Any = None) -> Any:
         if default is not None:
             return default
         raise ConfigError(f"{path} does not exist") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
 
 
-def _with(spec: CertificateSpec, **changes: Any) -> CertificateSpec:
-    import dataclasses
-
-    return dataclasses.replace(spec, **changes)
-
-
 @contextlib.contextmanager
-def _lock(config_dir: str) -> Iterator[None]:
+def _lock(config_dir: str, log: Log) -> Iterator[None]:
     """One renew at a time: a second one waits for the first (up to LOCK_WAIT_SECONDS)."""
     os.makedirs(config_dir, exist_ok=True)
-    with open(os.path.join(config_dir, ".renew.lock"), "w", encoding="utf-8") as handle:
+    fd = os.open(os.path.join(config_dir, ".renew.lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            _log("another renew is running; waiting for it to finish")
+            log.always("another renew is running; waiting for it to finish")
             signal.signal(signal.SIGALRM, _lock_timeout)
             signal.alarm(LOCK_WAIT_SECONDS)
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX)
+                fcntl.flock(fd, fcntl.LOCK_EX)
             finally:
                 signal.alarm(0)
         yield
+    finally:
+        os.close(fd)
 
 
 class LockTimeout(Exception):
@@ -227,6 +302,9 @@ def _lock_timeout(signum: int, frame: Any) -> None:
     raise LockTimeout()
 
 
-def _log(message: str) -> None:
-    sys.stdout.write(f"{datetime.datetime.now():%Y-%m-%d %H:%M:%S} zerodowntime-acme: {message}\n")
-    sys.stdout.flush()
+def _syslog(message: str) -> None:
+    """One line in syslog (the journal on systemd hosts): journalctl -t zerodowntime-acme."""
+    import syslog
+
+    syslog.openlog("zerodowntime-acme", syslog.LOG_PID, syslog.LOG_CRON)
+    syslog.syslog(syslog.LOG_INFO, message)

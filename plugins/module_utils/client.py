@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime
+import itertools
 import os
 import tempfile
 import time
@@ -41,8 +42,10 @@ else:
 
 USER_AGENT = "zerodowntime-acme/0.1.0"
 DEACTIVATED = "deactivated"
-# While an authorization or an order is still being processed and the CA sends no Retry-After.
-POLL_INTERVAL = datetime.timedelta(seconds=1)
+# While an authorization or an order is still being processed and the CA sends no Retry-After:
+# 0.1 s, doubling, at most 2 s. Internal CAs answer in milliseconds; a Retry-After always wins.
+POLL_FIRST = 0.1
+POLL_MAX = 2.0
 MAX_ALTERNATE_CHAINS = 5
 _REQUIRED_URLS = ("newNonce", "newAccount", "newOrder")
 _OPTIONAL_URLS = ("revokeCert", "keyChange", "renewalInfo")
@@ -348,7 +351,7 @@ class Session:
         an error is being retried by the CA (RFC 8555 8.2): that is waited for, and the error is
         named if the deadline comes first."""
         url = challenge.authorization_url
-        while True:
+        for polls in itertools.count():
             with self._step(f"polling the authorization for {challenge.identifier}", url):
                 response = self._client._post_as_get(url)
                 authz = messages.Authorization.from_json(response.json())
@@ -361,8 +364,8 @@ class Session:
                     or status == messages.STATUS_INVALID or (status == messages.STATUS_PENDING and error):
                 reported = problems.describe(error) if error else f"the authorization is {authz.status}"
                 raise ChallengeError(f"the CA could not validate {challenge.identifier}: {reported}")
-            self._pause(response, f"the CA did not validate {challenge.identifier}"
-                                  + (f" (the challenge reports {problems.describe(error)})" if error else ""))
+            self._pause(response, polls, f"the CA did not validate {challenge.identifier}"
+                        + (f" (the challenge reports {problems.describe(error)})" if error else ""))
 
     def finalize(self, order: messages.OrderResource, csr_der: bytes, alternatives: bool = False) -> list[bytes]:
         """Send the CSR, wait for the certificate, and return the full chain as the CA sent it,
@@ -370,11 +373,13 @@ class Session:
         with self._step("finalizing the order", order.body.finalize):
             response = self._client._post(order.body.finalize, _Finalize(csr=jose.b64encode(csr_der).decode()))
             body = messages.Order.from_json(response.json())
+        polls = 0
         while not (body.status == messages.STATUS_VALID and body.certificate):
             if body.status == messages.STATUS_INVALID:
                 reported = problems.describe(body.error) if body.error else "no reason given"
                 raise CAError(f"the CA refused to issue the certificate of {order.uri}: {reported}")
-            self._pause(response, "the CA did not issue the certificate")
+            self._pause(response, polls, "the CA did not issue the certificate")
+            polls += 1
             with self._step("polling the order", order.uri):
                 response = self._client._post_as_get(order.uri)
                 body = messages.Order.from_json(response.json())
@@ -388,15 +393,15 @@ class Session:
                 chains.append(self._client._post_as_get(url).content)
         return chains
 
-    def _pause(self, response: requests.Response, what: str) -> None:
-        """Sleep for the CA's Retry-After (POLL_INTERVAL without one) before polling again; raise
-        when that would pass the deadline."""
-        wait = times.retry_after(response.headers.get("Retry-After"), POLL_INTERVAL) or POLL_INTERVAL
-        left = self.deadline - time.monotonic()
-        if wait.total_seconds() >= left:
-            asked = f"; the CA asks to wait {int(wait.total_seconds())} s more" if wait > POLL_INTERVAL else ""
-            raise CAError(f"{what} within the timeout of {self.timeout} s{asked}; try again later, or raise timeout")
-        time.sleep(wait.total_seconds())
+    def _pause(self, response: requests.Response, polls: int, what: str) -> None:
+        """Sleep before the next poll: the CA's Retry-After, or else 0.1 s doubling per poll up to
+        2 s; raise when that would pass the deadline."""
+        asked = times.retry_after(response.headers.get("Retry-After"), None)
+        wait = asked.total_seconds() if asked else min(POLL_FIRST * 2 ** polls, POLL_MAX)
+        if wait >= self.deadline - time.monotonic():
+            said = f"; the CA asks to wait {int(wait)} s more" if asked else ""
+            raise CAError(f"{what} within the timeout of {self.timeout} s{said}; try again later, or raise timeout")
+        time.sleep(wait)
 
     # The directory -----------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ import datetime
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
-from . import ari, lineage, renewal, times
+from . import ari, lineage, reloads, renewal, times
+from .connection import LETSENCRYPT
 
 
 @dataclass(frozen=True)
@@ -28,19 +29,23 @@ class Info:
     reason: str
     renew_at: str | None
     issued_at: str | None
+    reload_pending: bool
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def describe(cert_dir: str, name: str, *, directory_url: str, domains: Sequence[str] | None = None,
+def describe(cert_dir: str, name: str, *, directory_url: str | None = None, domains: Sequence[str] | None = None,
              key_type: str | None = None, profile: str | None = None,
              renew_before: datetime.timedelta | None = None, now: datetime.datetime | None = None) -> Info:
     """The lineage `name` and its renewal decision. Without `domains`, `key_type` and `profile`,
-    the certificate's own are taken, so that only time and origin decide."""
+    the certificate's own are taken, so that only time and origin decide; without
+    `directory_url`, the CA that issued it (a certificate from staging or another CA is judged by
+    its own CA, not Let's Encrypt's production)."""
     now = now or times.now()
     current = lineage.read(cert_dir, name)
     cert = current.cert if current else None
+    directory_url = directory_url or own_directory_url(current)
     # The stored ARI window, as last fetched (this module never goes online itself).
     window = ari.load(lineage.version_folder(cert_dir, name), current.pem) \
         if current and ari.applies(current, directory_url) else None
@@ -68,7 +73,15 @@ def describe(cert_dir: str, name: str, *, directory_url: str, domains: Sequence[
         reason=decision.reason,
         renew_at=times.iso(decision.renew_at) if decision.renew_at else None,
         issued_at=_issued_at(current) if current and cert else None,
+        reload_pending=name in (reloads.pending(cert_dir) or {}).get("names", []),
     )
+
+
+def own_directory_url(current: lineage.Lineage | None) -> str:
+    """The directory a lineage was issued through, as stored at issuance; Let's Encrypt's
+    production for one that has none (a placeholder, or files put there by hand)."""
+    stored = current.meta.get("directory_url") if current else None
+    return stored if isinstance(stored, str) and stored else LETSENCRYPT
 
 
 def _issued_at(current: lineage.Lineage) -> str | None:

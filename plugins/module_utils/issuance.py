@@ -12,9 +12,9 @@ import datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import ari, lineage, renewal, times, webroot
+from . import ari, lineage, locks, reloads, renewal, times, webroot
 from .connection import CAConnection
-from .errors import AcmeError, ChallengeError, StorageError
+from .errors import AcmeError, ChallengeError
 from .spec import CertificateSpec, renew_before, validated
 
 if TYPE_CHECKING:
@@ -41,19 +41,31 @@ class Outcome:
     replaces: str | None = None
 
 
-def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.datetime | None = None) -> Outcome:
-    """Make the lineage hold a valid certificate for spec.domains; renew only when due."""
+def ensure(spec: CertificateSpec, *, force: bool = False, check_mode: bool = False,
+           now: datetime.datetime | None = None) -> Outcome:
+    """Make the lineage hold a valid certificate for spec.domains; renew only when due, or now
+    with `force` (for this run only: it is never part of a stored spec)."""
     # 1. Check the input: every mistake is reported before anything is ordered or written.
     spec = validated(spec)
-    name = str(spec.name)  # set by validated()
     now = now or times.now()
+    if check_mode:
+        return _ensure(spec, force, check_mode, now)
+    # Every writer of a cert_dir (a play, cron's renew, placeholder) holds its lock while it
+    # decides and writes.
+    lineage.check_writable(spec.cert_dir, str(spec.name))
+    with locks.holding(spec.cert_dir):
+        return _ensure(spec, force, check_mode, now)
+
+
+def _ensure(spec: CertificateSpec, force: bool, check_mode: bool, now: datetime.datetime) -> Outcome:
+    name = str(spec.name)  # set by validated()
 
     # 2. Read what is on disk and decide. Not due: return now, with no network and no ACME import,
     #    unless the CA's ARI window must be asked again (missing, or past its Retry-After).
     current = lineage.read(spec.cert_dir, name)
     window, ari_warning = _ari_window(spec.ca, spec.cert_dir, name, current, now, offline=check_mode)
     decision = renewal.decide(current, domains=spec.domains, key_type=spec.key_type,
-                              directory_url=spec.ca.directory_url, force=spec.force, now=now,
+                              directory_url=spec.ca.directory_url, force=force, now=now,
                               renew_before=renew_before(spec.renew_before_days), profile=spec.profile, ari=window)
     outcome = _outcome(spec, name, current, decision)
     outcome.warnings.extend([ari_warning] if ari_warning else [])
@@ -111,16 +123,18 @@ def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.dat
             outcome.warnings.append(f"the new certificate's renewal window (ARI) is unknown for now: {exc}")
         outcome.warnings.extend(session.warnings)
 
-    # 8. Store key, cert, chain and fullchain as one atomic swap, keeping the previous version.
+    # 8. Store key, cert, chain and fullchain as one atomic swap, keeping the previous version, and
+    #    note that the server must reload. From the swap on, the new certificate is live: whatever
+    #    fails after it is a warning, and the result says changed, so that the reload happens.
     meta = {"directory_url": spec.ca.directory_url, "account_url": account_url, "domains": spec.domains,
             "key_type": spec.key_type, "profile_requested": spec.profile, "profile": profile, "ari": has_ari,
             "issued_at": times.iso(times.now())}
-    lineage.write(spec.cert_dir, name, keys.to_pem(private_key), fullchain_pem, meta)
-    if new_window is not None:
-        ari.save(lineage.version_folder(spec.cert_dir, name), leaf_pem, new_window)
+    written = lineage.write(spec.cert_dir, name, keys.to_pem(private_key), fullchain_pem, meta)
+    outcome.warnings.extend(written.warnings)
+    outcome.warnings.extend(_after_swap(spec.cert_dir, name, leaf_pem, new_window))
     issued = lineage.read(spec.cert_dir, name)
-    if issued is None or issued.cert is None:
-        raise StorageError(f"the new certificate for '{name}' was written but cannot be read back")
+    if issued is None or issued.cert is None:  # the files were just written: only a disk fault gets here
+        issued = lineage.Lineage(name, written.paths, lineage.cert_info(leaf_pem), pem=leaf_pem)
     result = _outcome(spec, name, issued, decision)
     result.changed = True
     # By the same rule as the next run (the CA's window, never later than the lifetime fraction).
@@ -135,6 +149,23 @@ def ensure(spec: CertificateSpec, *, check_mode: bool = False, now: datetime.dat
     return result
 
 
+def _after_swap(cert_dir: str, name: str, leaf_pem: bytes, window: ari.Window | None) -> list[str]:
+    """The state that goes with a new version: the reload-pending marker and the ARI window."""
+    warnings = []
+    try:
+        reloads.mark(cert_dir, name, times.now())
+    except OSError as exc:
+        warnings.append(f"the new certificate for '{name}' is in place, but the reload-pending note could not be "
+                        f"written ({exc}); reload the web server yourself")
+    try:
+        if window is not None:
+            ari.save(lineage.version_folder(cert_dir, name), leaf_pem, window)
+    except OSError as exc:
+        warnings.append(f"the renewal window (ARI) of the new certificate could not be stored ({exc}); it is "
+                        "asked again on the next run")
+    return warnings
+
+
 def refresh_ari(ca: CAConnection, cert_dir: str, name: str, now: datetime.datetime) -> ari.Window | None:
     """Ask the CA for the current certificate's renewal window and store it (certificate_info's
     check_ari). None when there is no certificate or the CA offers no ARI."""
@@ -145,7 +176,8 @@ def refresh_ari(ca: CAConnection, cert_dir: str, name: str, now: datetime.dateti
     with ca.session(signed=False) as session:
         window = _ask_window(session, cert_pem, now, previous=ari.load(folder, cert_pem))
     if window is not None:
-        ari.save(folder, cert_pem, window)
+        with locks.holding(cert_dir):
+            ari.save(folder, cert_pem, window)
     return window
 
 

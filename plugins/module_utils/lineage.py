@@ -164,8 +164,19 @@ def split_fullchain(fullchain_pem: bytes) -> tuple[bytes, bytes]:
     return blocks[0], b"".join(blocks[1:])
 
 
-def write(cert_dir: str, name: str, key_pem: bytes, fullchain_pem: bytes, meta: dict[str, Any]) -> Paths:
-    """Install a new version of lineage `name` as one atomic swap; keep the previous version."""
+@dataclass(frozen=True)
+class Written:
+    """A new version in place: its paths, and what went wrong after the swap (old versions that
+    could not be pruned, say), which no longer concerns the new files."""
+
+    paths: Paths
+    version: str
+    warnings: list[str]
+
+
+def write(cert_dir: str, name: str, key_pem: bytes, fullchain_pem: bytes, meta: dict[str, Any]) -> Written:
+    """Install a new version of lineage `name` as one atomic swap; keep the previous version.
+    Callers hold the cert_dir lock (locks.holding)."""
     cert_pem, chain_pem = split_fullchain(fullchain_pem)
     versions_dir = os.path.join(cert_dir, VERSIONS, name)
     link = os.path.join(cert_dir, name)
@@ -173,9 +184,7 @@ def write(cert_dir: str, name: str, key_pem: bytes, fullchain_pem: bytes, meta: 
         os.makedirs(versions_dir, mode=0o755, exist_ok=True)
         _adopt_plain_directory(link, versions_dir)
         previous = _current_version(link)
-        version = str(_next_version(versions_dir))
-        folder = os.path.join(versions_dir, version)
-        os.mkdir(folder, 0o755)
+        version, folder = _new_version_folder(versions_dir)
         contents = {
             "privkey.pem": (key_pem, 0o600),
             "cert.pem": (cert_pem, 0o644),
@@ -186,14 +195,20 @@ def write(cert_dir: str, name: str, key_pem: bytes, fullchain_pem: bytes, meta: 
         for filename, (data, mode) in contents.items():
             files.write_new(os.path.join(folder, filename), data, mode)
         _fsync_dir(folder)
-        _swap_link(link, os.path.join(VERSIONS, name, version))
-        _prune(versions_dir, keep={version, previous})
+        _swap_link(link, os.path.join(VERSIONS, name, version))  # the commit point
     except OSError as exc:
         raise StorageError(
             f"cannot write the certificate files for '{name}' under {cert_dir}: {exc}; "
             "the previous files are still in place"
         ) from exc
-    return paths_for(cert_dir, name)
+    warnings = []
+    try:
+        _fsync_dir(cert_dir)
+        _prune(versions_dir, link, own=version, previous=previous)
+    except OSError as exc:
+        warnings.append(f"the new certificate for '{name}' is in place, but cleaning up after it failed ({exc}); "
+                        "old versions stay under .versions until the next renewal")
+    return Written(paths_for(cert_dir, name), version, warnings)
 
 
 def _meta_json(meta: dict[str, Any], cert_pem: bytes) -> bytes:
@@ -244,9 +259,16 @@ def _current_version(link: str) -> str:
         return ""
 
 
-def _next_version(versions_dir: str) -> int:
-    numbers = [int(v) for v in os.listdir(versions_dir) if v.isdigit()]
-    return max(numbers, default=0) + 1
+def _new_version_folder(versions_dir: str) -> tuple[str, str]:
+    """A new, empty version folder numbered after every existing one."""
+    number = max((int(v) for v in os.listdir(versions_dir) if v.isdigit()), default=0) + 1
+    while True:
+        folder = os.path.join(versions_dir, str(number))
+        try:
+            os.mkdir(folder, 0o755)
+            return str(number), folder
+        except FileExistsError:  # a writer that ignored the lock (an older release): take the next
+            number += 1
 
 
 def _swap_link(link: str, target: str) -> None:
@@ -258,17 +280,24 @@ def _swap_link(link: str, target: str) -> None:
         except FileExistsError:
             continue
     os.rename(tmp, link)
-    _fsync_dir(os.path.dirname(link) or ".")
 
 
-def _prune(versions_dir: str, keep: set[str]) -> None:
+def _prune(versions_dir: str, link: str, own: str, previous: str) -> None:
+    """Remove the versions older than this one, except the previous one and whatever the link
+    points to now (read again: never delete what is live), and leftovers of runs cut short."""
+    live = _current_version(link)
     for version in os.listdir(versions_dir):
-        if version in keep:
+        if version in (own, previous, live) or not version.isdigit() or int(version) > int(own):
             continue
         folder = os.path.join(versions_dir, version)
         for filename in os.listdir(folder):
             os.unlink(os.path.join(folder, filename))
         os.rmdir(folder)
+    # A link swap cut short leaves NAME.tmp-XXXX behind: remove this lineage's.
+    folder, base = os.path.split(link)
+    for entry in os.listdir(folder or "."):
+        if entry.startswith(base + ".tmp-") and os.path.islink(os.path.join(folder, entry)):
+            os.unlink(os.path.join(folder, entry))
 
 
 def _fsync_dir(path: str) -> None:

@@ -24,10 +24,12 @@ HELP = {
     "certificate_failures": "Consecutive failed renewal attempts (0 after a success).",
     "last_run_timestamp_seconds": "When `zerodowntime-acme renew` last ran, as Unix time.",
     "last_run_success": "1 when the last `zerodowntime-acme renew` had no failure.",
+    "reload_pending": "1 while a new certificate waits for a web server reload that has not succeeded yet.",
 }
 
 
-def render(infos: Iterable[Info], failures: Mapping[str, int], *, run_at: datetime.datetime, success: bool) -> str:
+def render(infos: Iterable[Info], failures: Mapping[str, int], *, run_at: datetime.datetime, success: bool,
+           reload_pending: bool = False) -> str:
     samples: dict[str, list[str]] = {metric: [] for metric in HELP}
     for one in infos:
         label = '{name="%s"}' % _escape(one.name)
@@ -42,6 +44,7 @@ def render(infos: Iterable[Info], failures: Mapping[str, int], *, run_at: dateti
                 samples[metric].append(f"{PREFIX}{metric}{label} {value}")
     samples["last_run_timestamp_seconds"].append(f"{PREFIX}last_run_timestamp_seconds {int(run_at.timestamp())}")
     samples["last_run_success"].append(f"{PREFIX}last_run_success {int(success)}")
+    samples["reload_pending"].append(f"{PREFIX}reload_pending {int(reload_pending)}")
     lines = []
     for metric, text in HELP.items():
         if samples[metric]:

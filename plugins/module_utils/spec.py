@@ -23,7 +23,8 @@ MAX_RENEW_BEFORE_DAYS = 365
 
 @dataclass(frozen=True)
 class CertificateSpec:
-    """One certificate as the fronts describe it (the module's options, the CLI's JSON file)."""
+    """One certificate as the fronts describe it (the module's options, the CLI's JSON file): what
+    is kept for cron. How to run (force, check mode) is said to ensure() for one run only."""
 
     domains: list[str]
     webroot: str
@@ -34,7 +35,6 @@ class CertificateSpec:
     terms_agreed: bool = False
     key_type: str = "ec256"
     reuse_key: bool = False
-    force: bool = False
     self_check: bool = True
     renew_before_days: int | None = None
     profile: str | None = None
@@ -53,7 +53,7 @@ class CertificateSpec:
 
 _TYPES = {
     "webroot": str, "cert_dir": str, "name": (str, type(None)), "account_email": (str, type(None)),
-    "terms_agreed": bool, "key_type": str, "reuse_key": bool, "force": bool, "self_check": bool,
+    "terms_agreed": bool, "key_type": str, "reuse_key": bool, "self_check": bool,
     "profile": (str, type(None)), "profile_required": bool, "preferred_chain": (str, type(None)),
 }
 

@@ -260,7 +260,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import connection
+from ansible_collections.zerodowntime.acme.plugins.module_utils import connection, reloads
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
 from ansible_collections.zerodowntime.acme.plugins.module_utils.issuance import ensure
 from ansible_collections.zerodowntime.acme.plugins.module_utils.keytypes import KEY_TYPES
@@ -286,12 +286,16 @@ ARGUMENT_SPEC = dict(
 )
 
 
+# Options of this run only, not of the certificate.
+RUN_OPTIONS = ("deploy_hook", "force")
+
+
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     try:
-        spec = CertificateSpec.from_options({k: params[k] for k in ARGUMENT_SPEC if k != "deploy_hook"})
-        outcome = ensure(spec, check_mode=module.check_mode)
+        spec = CertificateSpec.from_options({k: params[k] for k in ARGUMENT_SPEC if k not in RUN_OPTIONS})
+        outcome = ensure(spec, force=params["force"], check_mode=module.check_mode)
     except AcmeError as exc:
         module.fail_json(msg=str(exc))
     for warning in outcome.warnings:
@@ -308,6 +312,7 @@ def main() -> None:
         result["diff"] = outcome.diff
     hook = params["deploy_hook"]
     if hook and outcome.changed and not module.check_mode:
+        pending = reloads.pending(params["cert_dir"])
         rc, out, err = module.run_command(hook, use_unsafe_shell=True, environ_update={
             "RENEWED_LINEAGE": os.path.dirname(outcome.paths["fullchain"]),
             "RENEWED_DOMAINS": " ".join(outcome.domains),
@@ -318,6 +323,10 @@ def main() -> None:
                     f"{outcome.paths['fullchain']}, so fix the hook and run it by hand",
                 rc=rc, stdout=out, stderr=err, **result,
             )
+        try:
+            reloads.clear(params["cert_dir"], pending)  # the hook has done the reload
+        except AcmeError as exc:
+            module.warn(str(exc))
     module.exit_json(**result)
 
 

@@ -33,8 +33,10 @@ options:
     description:
       - The ACME directory the certificate should come from. A certificate from elsewhere (a
         placeholder, for example) is reported as due.
+      - By default, the directory that issued the certificate, as stored beside it, so that a
+        certificate from Let's Encrypt's staging CA or from another CA is judged by its own CA.
+        Let's Encrypt's production directory for a certificate that has none stored.
     type: str
-    default: https://acme-v02.api.letsencrypt.org/directory
   domains:
     description: The names the certificate should have; a different set is reported as due.
     type: list
@@ -131,6 +133,13 @@ renew_at:
   description: When it becomes due, ISO 8601 UTC.
   returned: when known
   type: str
+reload_pending:
+  description:
+    - Whether this certificate was written after the web server's last successful reload (a
+      reload that failed, or a play that stopped before its handlers). The next
+      C(zerodowntime-acme renew) reloads.
+  returned: always
+  type: bool
 issued_at:
   description: When this collection obtained the certificate (its last renewal), ISO 8601 UTC.
   returned: when the certificate was obtained by this collection
@@ -160,7 +169,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.zerodowntime.acme.plugins.module_utils import connection
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
-from ansible_collections.zerodowntime.acme.plugins.module_utils.info import describe
+from ansible_collections.zerodowntime.acme.plugins.module_utils.info import describe, own_directory_url
+from ansible_collections.zerodowntime.acme.plugins.module_utils.lineage import read
 from ansible_collections.zerodowntime.acme.plugins.module_utils.issuance import refresh_ari
 from ansible_collections.zerodowntime.acme.plugins.module_utils.keytypes import KEY_TYPES
 from ansible_collections.zerodowntime.acme.plugins.module_utils.names import check_lineage_name
@@ -170,6 +180,7 @@ from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import DEFA
 CONNECTION = ("directory_url", "ca_bundle", "validate_certs", "timeout")
 ARGUMENT_SPEC = dict(
     {option: connection.ARGUMENT_SPEC[option] for option in CONNECTION},
+    directory_url=dict(type="str"),  # default: the lineage's own CA
     name=dict(type="str", required=True),
     cert_dir=dict(type="path", default=DEFAULT_CERT_DIR),
     domains=dict(type="list", elements="str"),
@@ -187,7 +198,9 @@ def main() -> None:
     try:
         name = check_lineage_name(params["name"])
         if params["check_ari"]:
-            ca = connection.CAConnection(**{option: params[option] for option in CONNECTION}).checked()
+            options = {option: params[option] for option in CONNECTION}
+            options["directory_url"] = options["directory_url"] or own_directory_url(read(params["cert_dir"], name))
+            ca = connection.CAConnection(**options).checked()
             window = refresh_ari(ca, params["cert_dir"], name, datetime.datetime.now(datetime.timezone.utc))
             if window is not None:
                 result["ari_window"] = window.as_dict()

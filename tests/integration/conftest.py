@@ -29,7 +29,9 @@ NAMES = ["a", "b", "b2", "key", "force", "hook", "hookfail", "check", "wrongroot
          # Issued by Caddy's ACME server (test_caddy.py).
          "caddy", "caddyforce", "caddyrevoke", "caddyinvalid",
          # Behind the hostile proxy (test_hostile_ca.py), and the dual-stack self-check.
-         "hostile", "transient", "ariproxy", "replacesproxy", "dual"]
+         "hostile", "transient", "ariproxy", "replacesproxy", "dual",
+         # A year of cron (test_soak.py).
+         "soak-short", "soak-classic"]
 DAY = 86400
 # As Let's Encrypt offers them (Pebble's own default stands in for `classic`).
 PROFILES = {

@@ -165,3 +165,33 @@ def test_the_certificate_module_reuses_the_account(testbed):
     meta = open(os.path.join(testbed.state, "live", fqdn("reuse"), "meta.json")).read()
     assert f'"account_url": "{url}"' in meta
     assert _accounts_at_pebble(testbed) == before, "the certificate module created another account"
+
+
+def test_a_ca_that_drops_contacts_does_not_make_every_run_a_change(testbed, proxy):
+    # Let's Encrypt stores no contact addresses since 2025: its account objects come back without
+    # them, whatever was sent. The proxy plays that in front of Pebble (which still stores them).
+    import json
+
+    from tools.testbed.hostile import Rule, Upstream, rewrite
+
+    def drop_contacts(upstream: Upstream, exchange) -> Upstream:
+        try:
+            body = json.loads(upstream.body)
+        except ValueError:
+            return upstream
+        if isinstance(body, dict) and "contact" in body:
+            del body["contact"]
+            return Upstream(upstream.status, upstream.headers, json.dumps(body).encode())
+        return upstream
+
+    proxy.rules = [Rule("POST", path, rewrite(drop_contacts), times=99) for path in ("/sign-me-up", "/my-account/")]
+    args = dict(_args(testbed, "dropped.pem", account_email="ops@zdt.test", terms_agreed=True),
+                directory_url=proxy.directory_url)
+    created = run_module(args, module=MODULE)
+    assert created["changed"] and created["actions"] == ["created"], created.get("msg")
+    again = run_module(args, module=MODULE)
+    assert again["changed"] is False and again["actions"] == [], again
+    assert again["contacts"] == []  # what the CA really answers
+    moved = run_module(dict(args, account_email="noc@zdt.test"), module=MODULE)
+    assert moved["changed"] and moved["actions"] == ["contacts updated"]
+    assert run_module(dict(args, account_email="noc@zdt.test"), module=MODULE)["changed"] is False

@@ -86,3 +86,14 @@ def test_a_failed_challenge_fails_at_once_with_the_cas_own_error(testbed, caddy)
     assert "timeout" not in message, message
     assert f"http://{fqdn('caddyinvalid')}/.well-known/acme-challenge/" in message
     assert not os.path.exists(os.path.join(testbed.state, "live", fqdn("caddyinvalid")))
+
+
+def test_certificate_info_judges_a_certificate_by_the_ca_that_issued_it(testbed, caddy):
+    issued = run_module(_args(testbed, caddy, "caddy"))
+    assert not issued.get("failed"), issued.get("msg")
+    # No directory_url: the lineage's own CA (Caddy here), not Let's Encrypt's production.
+    report = run_module(dict(name=fqdn("caddy"), cert_dir=os.path.join(testbed.state, "live")),
+                        module="zerodowntime.acme.certificate_info")
+    assert report["due"] is False and "not issued through" not in report["reason"], report
+    # Written by the module without a deploy hook: nothing has reloaded a server since.
+    assert report["reload_pending"] is True

@@ -67,9 +67,12 @@ class Exchange:
                                          method=self.method, headers=headers)
         try:
             with urllib.request.urlopen(request, context=self.proxy._upstream_tls, timeout=30) as response:
-                return Upstream(response.status, dict(response.headers.items()), response.read())
+                answer = Upstream(response.status, dict(response.headers.items()), response.read())
         except urllib.error.HTTPError as error:
-            return Upstream(error.code, dict(error.headers.items()), error.read())
+            answer = Upstream(error.code, dict(error.headers.items()), error.read())
+        dropped = {h.lower() for h in self.proxy.drop_headers}
+        answer.headers = {k: v for k, v in answer.headers.items() if k.lower() not in dropped}
+        return answer
 
     def send(self, answer: Upstream, drip: float = 0.0) -> None:
         self.proxy.seen.append(Seen(self.method, self.path, answer.status, time.monotonic()))
@@ -163,6 +166,7 @@ class Hostile:
     ca_bundle: str
     rules: list[Rule] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
+    drop_headers: set[str] = field(default_factory=set)  # removed from every answer that is forwarded
 
     @property
     def directory_url(self) -> str:
@@ -223,20 +227,25 @@ class Forger:
         self.name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Hostile Test CA")])
         self.ca = self._sign(self.name, self.key.public_key(), [], ca=True)
 
-    def chain(self, public_key, names: list[str]) -> bytes:
-        """A leaf for `names` and `public_key`, followed by this CA's certificate."""
-        leaf = self._sign(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]), public_key, names)
+    def chain(self, public_key, names: list[str], not_before: datetime.datetime | None = None,
+              lifetime: datetime.timedelta = datetime.timedelta(days=30)) -> bytes:
+        """A leaf for `names` and `public_key` (valid from `not_before`, for `lifetime`), followed
+        by this CA's certificate."""
+        leaf = self._sign(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]), public_key, names,
+                          not_before=not_before, lifetime=lifetime)
         return pem(leaf) + pem(self.ca)
 
     def impostor_of(self, cert: x509.Certificate) -> x509.Certificate:
         """A CA certificate with the same subject as `cert`, but another key."""
         return self._sign(cert.subject, ec.generate_private_key(ec.SECP256R1()).public_key(), [], ca=True)
 
-    def _sign(self, subject: x509.Name, public_key, names: list[str], ca: bool = False) -> x509.Certificate:
-        now = datetime.datetime.now(datetime.timezone.utc)
+    def _sign(self, subject: x509.Name, public_key, names: list[str], ca: bool = False,
+              not_before: datetime.datetime | None = None,
+              lifetime: datetime.timedelta = datetime.timedelta(days=3650)) -> x509.Certificate:
+        start = not_before or datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
         builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(self.name).public_key(public_key)
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-                   .not_valid_after(now + datetime.timedelta(days=30))
+                   .serial_number(x509.random_serial_number()).not_valid_before(start)
+                   .not_valid_after(start + lifetime)
                    .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
         if names:
             builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
@@ -246,8 +255,11 @@ class Forger:
 
 def csr_public_key(finalize: Exchange):
     """The public key of the CSR in a finalize request."""
-    csr = x509.load_der_x509_csr(_b64decode(finalize.jws_payload()["csr"]))
-    return csr.public_key()
+    return csr_of(finalize).public_key()
+
+
+def csr_of(finalize: Exchange) -> x509.CertificateSigningRequest:
+    return x509.load_der_x509_csr(_b64decode(finalize.jws_payload()["csr"]))
 
 
 def certificates(chain_pem: bytes) -> list[x509.Certificate]:

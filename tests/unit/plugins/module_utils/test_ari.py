@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
 from acme import client as acme_client
 from cryptography import x509
 
@@ -45,3 +46,23 @@ def test_state_round_trips_and_belongs_to_one_certificate(tmp_path):
         v.replace(microsecond=0) for v in (state.start, state.end, state.chosen, state.retry_after)))
     assert ari.load(str(tmp_path), other) is None
     assert ari.load(str(tmp_path / "missing"), pem) is None
+
+
+@pytest.mark.parametrize("change", [
+    {"start": "2026-11-29T12:00:00"},  # naive: which zone?
+    {"chosen": "2030-01-01T00:00:00Z"},  # outside the window
+    {"end": "2026-11-29T11:00:00Z"},  # ends before it starts
+    {"retry_after": 17},
+    {"start": None},
+])
+def test_a_stored_window_that_makes_no_sense_is_no_window(tmp_path, change):
+    import hashlib
+    import json
+
+    _key, chain = make_cert(["a.example"])
+    state = {"start": "2026-11-29T12:00:00Z", "end": "2026-11-30T12:00:00Z", "chosen": "2026-11-30T00:00:00Z",
+             "retry_after": "2026-11-29T18:00:00Z", "cert_sha256": hashlib.sha256(chain).hexdigest()}
+    (tmp_path / "ari.json").write_text(json.dumps(dict(state, **change)))
+    assert ari.load(str(tmp_path), chain) is None
+    (tmp_path / "ari.json").write_text(json.dumps(state))
+    assert ari.load(str(tmp_path), chain) is not None

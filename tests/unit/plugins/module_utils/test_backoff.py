@@ -30,14 +30,38 @@ def test_failures_accumulate_and_success_clears(tmp_path):
     assert backoff.waiting_until(state, "a", NOW + datetime.timedelta(minutes=13)) is None
     path = str(tmp_path / "backoff.json")
     backoff.save(path, state)
-    assert backoff.load(path) == state
+    assert backoff.load(path) == (state, [])
     backoff.succeeded(state, "a")
     assert state == {} and backoff.waiting_until(state, "a", NOW) is None
 
 
-def test_a_broken_state_file_is_an_empty_state(tmp_path):
+def test_a_broken_state_file_is_an_empty_state_with_a_warning(tmp_path):
     (tmp_path / "backoff.json").write_text("{not json")
-    assert backoff.load(str(tmp_path / "backoff.json")) == {}
+    state, warnings = backoff.load(str(tmp_path / "backoff.json"))
+    assert state == {} and "could not be read; it is written anew" in warnings[0]
+
+
+@pytest.mark.parametrize("entry", [
+    {"next_attempt": "2026-11-29T12:00:00+00:00"},  # no failures
+    {"failures": "2", "next_attempt": "2026-11-29T12:00:00+00:00"},
+    {"failures": 0, "next_attempt": "2026-11-29T12:00:00+00:00"},
+    {"failures": True, "next_attempt": "2026-11-29T12:00:00+00:00"},
+    {"failures": 2, "next_attempt": "2026-11-29T12:00:00"},  # naive
+    {"failures": 2, "next_attempt": 1764417600},
+    {"failures": 2},
+    "two",
+    [1, 2],
+])
+def test_an_entry_that_makes_no_sense_is_dropped_with_a_warning_and_the_rest_kept(tmp_path, entry):
+    import json
+
+    good = {"failures": 1, "next_attempt": "2026-11-29T12:01:00+00:00"}
+    (tmp_path / "backoff.json").write_text(json.dumps({"bad": entry, "good": good}))
+    state, warnings = backoff.load(str(tmp_path / "backoff.json"))
+    assert state == {"good": good}
+    assert len(warnings) == 1 and "'bad'" in warnings[0]
+    backoff.failed(state, "good", NOW)  # and the state goes on working
+    assert state["good"]["failures"] == 2
 
 
 def test_a_retry_after_longer_than_the_step_is_honoured():

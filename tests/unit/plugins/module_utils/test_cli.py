@@ -46,14 +46,17 @@ def _issue(config, name):
     lineage.write(str(config / "live"), name, key, chain, {"directory_url": UNREACHABLE})
 
 
-def test_renew_with_nothing_due_logs_each_and_does_not_touch_nginx(config, capsys):
+def test_renew_with_nothing_due_prints_nothing_so_cron_mails_nothing(config, capsys):
     _issue(config, "one")
     _issue(config, "two")
     assert cli.main(["--config-dir", str(config), "renew"]) == 0
+    assert capsys.readouterr().out == ""
+    assert not (config / "nginx-calls").exists()
+    # --verbose says it all.
+    assert cli.main(["--config-dir", str(config), "renew", "--verbose"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     assert "one: not due" in lines[0] and "two: not due" in lines[1]
-    assert not (config / "nginx-calls").exists()
 
 
 def test_renew_failure_exits_non_zero_keeps_the_old_certificate_and_does_not_reload(config, capsys):
@@ -164,3 +167,84 @@ def test_renew_writes_no_metrics_file_unless_configured(config, capsys):
     _issue(config, "one")
     assert cli.main(["--config-dir", str(config), "renew", "one"]) == 0
     assert not list(config.rglob("*.prom"))
+
+
+def test_a_broken_certificate_file_stops_only_itself(config, capsys):
+    _issue(config, "one")
+    (config / "certificates" / "two.json").write_text("{not json")
+    (config / "certificates" / "three.json").write_text(json.dumps({"domains": ["three.example"]}))  # no webroot
+    assert cli.main(["--config-dir", str(config), "renew", "--verbose"]) == 1
+    out = capsys.readouterr().out
+    assert "two.json: skipped, cannot read" in out and "three.json: skipped" in out and "webroot" in out
+    assert "one: not due" in out
+    assert cli.main(["--config-dir", str(config), "status"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("one: one.example; expires ") and "two.json: cannot be used" in out
+
+
+def test_force_stored_by_an_older_role_is_not_a_standing_order(config, capsys):
+    _issue(config, "one")
+    spec = json.loads((config / "certificates" / "one.json").read_text())
+    (config / "certificates" / "one.json").write_text(json.dumps(dict(spec, force=True)))
+    # UNREACHABLE: a renewal would fail. Nothing is due, so nothing is ordered and nothing printed.
+    assert cli.main(["--config-dir", str(config), "renew", "one"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_an_unexpected_error_in_one_certificate_stops_only_it(config, monkeypatch, capsys):
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import issuance
+
+    _issue(config, "two")
+    real = issuance.ensure
+
+    def ensure(spec, **kwargs):  # the engine is faked for "one" only: what is tested is the CLI's isolation
+        if spec.name == "one":
+            raise RuntimeError("disk on fire")
+        return real(spec, **kwargs)
+
+    monkeypatch.setattr(issuance, "ensure", ensure)
+    metrics_path = config / "metrics.prom"
+    commands = json.loads((config / "renew.json").read_text())
+    (config / "renew.json").write_text(json.dumps(dict(commands, metrics_file=str(metrics_path))))
+    assert cli.main(["--config-dir", str(config), "renew", "--verbose"]) == 1
+    out = capsys.readouterr().out
+    assert "one: FAILED, the current certificate stays in place: unexpected RuntimeError: disk on fire" in out
+    assert "two: not due" in out
+    assert json.loads((config / "backoff.json").read_text())["one"]["failures"] == 1
+    assert 'zerodowntime_acme_certificate_failures{name="one"} 1' in metrics_path.read_text()
+
+
+def test_a_failed_reload_is_retried_by_the_next_run_until_it_succeeds(config, capsys):
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import reloads, times
+
+    _issue(config, "one")
+    reloads.mark(str(config / "live"), "one", times.now())  # as a renewal leaves it
+    commands = json.loads((config / "renew.json").read_text())
+    trace = config / "nginx-calls"
+    (config / "renew.json").write_text(json.dumps(dict(commands, reload=["sh", "-c", f"echo busy >> {trace}; exit 1"])))
+    assert cli.main(["--config-dir", str(config), "renew", "one"]) == 1
+    assert "nginx: sh -c" in capsys.readouterr().out and reloads.pending(str(config / "live"))
+    assert cli.main(["--config-dir", str(config), "status"]) == 0
+    assert "reload pending" in capsys.readouterr().out
+    (config / "renew.json").write_text(json.dumps(commands))  # nginx is fine again
+    assert cli.main(["--config-dir", str(config), "renew", "one"]) == 0
+    assert "reloaded with" in capsys.readouterr().out and reloads.pending(str(config / "live")) is None
+    assert trace.read_text().splitlines() == ["validate", "busy", "validate", "reload"]
+    assert cli.main(["--config-dir", str(config), "renew", "one"]) == 0  # and then no more reloads
+    assert trace.read_text().splitlines()[-1] == "reload" and len(trace.read_text().splitlines()) == 4
+
+
+def test_a_corrupt_backoff_entry_is_dropped_with_a_warning_and_the_run_goes_on(config, capsys):
+    _issue(config, "one")
+    (config / "backoff.json").write_text(json.dumps({"one": {"next_attempt": "soon"}}))
+    assert cli.main(["--config-dir", str(config), "renew", "one"]) == 0
+    assert "dropped the entry of 'one'" in capsys.readouterr().out
+    assert json.loads((config / "backoff.json").read_text()) == {}
+
+
+def test_the_hidden_clock_moves_the_decision(config, capsys):
+    _issue(config, "one")
+    assert cli.main(["--config-dir", str(config), "--now", "2026-12-01T00:00:00Z", "status", "--json"]) == 0
+    later = "2030-01-01T00:00:00Z"
+    assert cli.main(["--config-dir", str(config), "--now", later, "renew", "one"]) == 1  # due, and the CA is unreachable
+    assert "one: FAILED" in capsys.readouterr().out

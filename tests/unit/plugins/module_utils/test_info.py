@@ -24,3 +24,22 @@ def test_existing_lineage_reports_expiry_and_decision_from_its_own_names(tmp_pat
     assert got.due and "less than a third" in got.reason
     assert got.issuer == "CN=Test Intermediate"
     assert got.renew_at == "2026-11-19T12:00:00Z"
+
+
+def test_without_a_directory_the_lineage_is_judged_by_the_ca_that_issued_it(tmp_path):
+    key, chain = make_cert(["a.example"], not_before=NOW - datetime.timedelta(days=10))
+    lineage.write(str(tmp_path), "a", key, chain, {"directory_url": "https://acme-staging-v02.api.letsencrypt.org/directory"})
+    got = info.describe(str(tmp_path), "a", now=NOW)
+    assert not got.due and got.reason.startswith("not due"), got.reason
+    # Asked about another CA explicitly, it is due.
+    assert info.describe(str(tmp_path), "a", directory_url=DIR, now=NOW).due
+
+
+def test_a_pending_reload_is_reported(tmp_path):
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import reloads
+
+    key, chain = make_cert(["a.example"])
+    lineage.write(str(tmp_path), "a", key, chain, {"directory_url": DIR})
+    assert not info.describe(str(tmp_path), "a", now=NOW).reload_pending
+    reloads.mark(str(tmp_path), "a", NOW)
+    assert info.describe(str(tmp_path), "a", now=NOW).reload_pending

@@ -19,7 +19,7 @@ def _read_files(cert_dir, name):
 
 def test_write_then_read(tmp_path):
     key, chain = make_cert(["a.example", "b.example"])
-    paths = lineage.write(str(tmp_path), "a", key, chain, {"directory_url": "https://ca/dir"})
+    paths = lineage.write(str(tmp_path), "a", key, chain, {"directory_url": "https://ca/dir"}).paths
     got = lineage.read(str(tmp_path), "a")
     assert got.cert.domains == ["a.example", "b.example"]
     assert got.meta["directory_url"] == "https://ca/dir"
@@ -37,7 +37,7 @@ def test_private_key_is_0600_whatever_the_umask(tmp_path):
     old = os.umask(0)
     try:
         key, chain = make_cert(["a.example"])
-        paths = lineage.write(str(tmp_path), "a", key, chain, {})
+        paths = lineage.write(str(tmp_path), "a", key, chain, {}).paths
     finally:
         os.umask(old)
     assert stat.S_IMODE(os.stat(paths.privkey).st_mode) == 0o600
@@ -148,3 +148,31 @@ def test_a_cert_replaced_by_hand_is_parsed_not_taken_from_the_summary(tmp_path):
     _other_key, other = make_cert(["other.example"])
     (tmp_path / "a" / "cert.pem").write_bytes(lineage.split_fullchain(other)[0])
     assert lineage.read(str(tmp_path), "a").cert.domains == ["other.example"]
+
+
+def test_trouble_after_the_swap_is_a_warning_and_the_new_version_is_live(tmp_path):
+    first, second, third = (make_cert(["a.example"]) for _i in range(3))
+    lineage.write(str(tmp_path), "a", *first, {})
+    lineage.write(str(tmp_path), "a", *second, {})
+    # Version 1 (to be pruned by the next write) holds a folder: pruning it fails.
+    os.makedirs(tmp_path / ".versions" / "a" / "1" / "stuck")
+    written = lineage.write(str(tmp_path), "a", *third, {})
+    assert written.version == "3" and len(written.warnings) == 1
+    assert "is in place, but cleaning up after it failed" in written.warnings[0]
+    assert _read_files(tmp_path, "a")["privkey"] == third[0]
+
+
+def test_pruning_never_deletes_the_live_version_or_a_newer_one(tmp_path):
+    pairs = [make_cert(["a.example"]) for _i in range(3)]
+    for pair in pairs:
+        lineage.write(str(tmp_path), "a", *pair, {})
+    versions = tmp_path / ".versions" / "a"
+    # Another writer (one that ignored the lock) made version 9 and made it live meanwhile.
+    os.rename(versions / "3", versions / "9")
+    os.symlink(os.path.join(".versions", "a", "9"), tmp_path / "a.new")
+    os.rename(tmp_path / "a.new", tmp_path / "a")
+    os.makedirs(versions / "1")  # an old one, left by a run cut short
+    (versions / "1" / "cert.pem").write_text("old")
+    lineage._prune(str(versions), str(tmp_path / "a"), own="4", previous="2")
+    assert sorted(os.listdir(versions)) == ["2", "9"]
+    assert _read_files(tmp_path, "a")["privkey"] == pairs[2][0]

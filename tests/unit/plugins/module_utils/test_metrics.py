@@ -13,7 +13,8 @@ RUN = datetime.datetime(2026, 11, 30, 12, 0, tzinfo=datetime.timezone.utc)
 def _info(name: str, **extra) -> Info:
     base = dict(name=name, exists=True, domains=[name], issuer="CN=Test", serial="1",
                 not_before="2026-11-01T00:00:00Z", not_after="2027-01-30T00:00:00Z", days_left=61.0,
-                due=False, reason="not due", renew_at="2026-12-31T00:00:00Z", issued_at="2026-11-01T00:05:00Z")
+                due=False, reason="not due", renew_at="2026-12-31T00:00:00Z", issued_at="2026-11-01T00:05:00Z",
+                reload_pending=False)
     base.update(extra)
     return Info(**base)
 
@@ -52,3 +53,10 @@ def test_a_missing_certificate_has_no_expiry_but_is_due():
 def test_label_values_are_escaped():
     text = metrics.render([_info('we"ird\\name')], {}, run_at=RUN, success=True)
     assert '{name="we\\"ird\\\\name"}' in text
+
+
+def test_a_pending_reload_is_shown():
+    assert _samples(metrics.render([_info("www")], {}, run_at=RUN, success=True))[
+        "zerodowntime_acme_reload_pending"] == "0"
+    assert _samples(metrics.render([_info("www")], {}, run_at=RUN, success=True, reload_pending=True))[
+        "zerodowntime_acme_reload_pending"] == "1"

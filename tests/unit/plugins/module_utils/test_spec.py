@@ -30,7 +30,8 @@ def test_validated_fills_in_name_and_account_key(tmp_path):
     (dict(profile_required=True), "profile_required"),
     (dict(webroot="relative/www"), "absolute path"),
     (dict(cert_dir="/etc/live\nlocation / {"), "absolute path"),
-    (dict(force="yes"), "force has the wrong type"),
+    (dict(reuse_key="yes"), "reuse_key has the wrong type"),
+    (dict(force=True), "unknown or missing option"),  # a run option, not the certificate's
     (dict(name=7), "name has the wrong type"),
     (dict(timeout="300"), "timeout has the wrong type"),
     (dict(colour="blue"), "unknown or missing option"),
