@@ -89,9 +89,11 @@ integration: setup
 molecule: setup
 	$(PY) tools/run_molecule.py
 
-## bench: the module's no-op against ansible.builtin.stat, recorded in bench/RESULTS.md
+## bench: the module's no-op against ansible.builtin.stat, and the role's no-op converge of 10
+## containers against a facts-and-ping play; recorded in bench/RESULTS.md
 bench: setup
 	$(PY) bench/noop_vs_stat.py
+	$(PY) bench/converge_vs_ping.py
 
 build: setup
 	ansible-galaxy collection build --force --output-path $(BUILD)/dist .

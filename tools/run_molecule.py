@@ -20,7 +20,7 @@ from tools.testbed.pebble import Pebble  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 STATE = os.path.join(BUILD, "molecule-run")
-SCENARIOS = ["default", "fleet", "renewal"]
+SCENARIOS = ["default", "fleet", "renewal", "pool"]
 
 
 def main(scenarios: list[str]) -> int:

@@ -52,34 +52,35 @@ def to_pem(chain: Sequence[Any]) -> bytes:
     return b"".join(cert.public_bytes(serialization.Encoding.PEM) for cert in chain)
 
 
-def check(chain: Sequence[Any], private_key: Any, domains: Sequence[str], now: datetime.datetime) -> None:
+def check(chain: Sequence[Any], private_key: Any, domains: Sequence[str], now: datetime.datetime,
+          source: str = "the CA") -> None:
     """Raise CAError unless the leaf is for our key and exactly `domains`, still valid, and each
-    certificate is issued by the next one."""
+    certificate is issued by the next one. `source` names who sent it, for the messages."""
     from cryptography import x509
 
     leaf = chain[0]
     if _public_der(leaf.public_key()) != _public_der(private_key.public_key()):
-        raise CAError("the certificate the CA sent is for another public key than the one in our request; "
-                      "nothing was installed (is directory_url the CA you meant?)")
+        raise CAError(f"the certificate {source} sent is for another public key than the private key it goes "
+                      "with; nothing was installed")
     try:
         san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         names = [str(n) for n in san.get_values_for_type(x509.DNSName)]
     except x509.ExtensionNotFound:
         names = []
     if sorted(n.lower() for n in names) != sorted(d.lower() for d in domains):
-        raise CAError(f"the certificate the CA sent is for {', '.join(names) or 'no DNS name'}, not for the names "
+        raise CAError(f"the certificate {source} sent is for {', '.join(names) or 'no DNS name'}, not for the names "
                       f"ordered ({', '.join(domains)}); nothing was installed")
     for number, (child, parent) in enumerate(zip(chain, chain[1:]), start=1):
         if child.issuer != parent.subject:
-            raise CAError(f"the chain the CA sent is broken: certificate {number + 1} ({parent.subject.rfc4514_string()}) "
+            raise CAError(f"the chain {source} sent is broken: certificate {number + 1} ({parent.subject.rfc4514_string()}) "
                           f"is not the issuer of certificate {number} ({child.issuer.rfc4514_string()}); "
                           "nothing was installed")
         if not _signed_by(child, parent):
-            raise CAError(f"the chain the CA sent is broken: the signature of certificate {number} does not verify "
+            raise CAError(f"the chain {source} sent is broken: the signature of certificate {number} does not verify "
                           f"with the key of certificate {number + 1} ({parent.subject.rfc4514_string()}); "
                           "nothing was installed")
     if _not_after(leaf) <= now:
-        raise CAError(f"the certificate the CA sent expired on {_not_after(leaf):%Y-%m-%d %H:%M} UTC; "
+        raise CAError(f"the certificate {source} sent expired on {_not_after(leaf):%Y-%m-%d %H:%M} UTC; "
                       "nothing was installed")
 
 

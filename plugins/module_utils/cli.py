@@ -5,6 +5,8 @@
     zerodowntime-acme renew [--force] [--verbose] [NAME...]   renew what is due; validate and reload nginx once
     zerodowntime-acme status [--json]                         names, expiry and next renewal of each certificate
     zerodowntime-acme placeholder NAME...                     a self-signed pair until the first issuance
+    zerodowntime-acme receive < BUNDLE                        a pool member: install what its issuer sends
+    zerodowntime-acme push                                    a pool's issuer: send the members what they lack
 
 The role writes one JSON file per certificate (the module's options) to CONFIG_DIR/certificates/
 and the nginx commands to CONFIG_DIR/renew.json. `renew` prints nothing when nothing was renewed
@@ -26,7 +28,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
-from . import backoff, info, issuance, lineage, locks, metrics, reloads, times
+from . import backoff, info, install, issuance, lineage, locks, metrics, push, reloads, times
 from .connection import CONFIG_DIR
 from .errors import AcmeError, ConfigError
 from .spec import CertificateSpec, renew_before, validated
@@ -51,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     status.add_argument("--json", action="store_true", help="one JSON list, for monitoring")
     placeholder = commands.add_parser("placeholder", help="put a self-signed pair where no certificate exists")
     placeholder.add_argument("names", nargs="+", metavar="NAME")
+    commands.add_parser("receive", help="install a certificate that the pool's issuer sends on stdin "
+                                        "(the forced command of its SSH key)")
+    commands.add_parser("push", help="a pool's issuer: send each member what it lacks (renew does it too)")
     args = parser.parse_args(argv)
     log = Log(verbose=getattr(args, "verbose", False) or args.command != "renew")
     try:
@@ -60,7 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             with _lock(args.config_dir, log):
                 return _renew(args.config_dir, loaded, args.names, args.force, log, now)
         if args.command == "status":
-            return _status(loaded, args.json, log)
+            return _status(args.config_dir, loaded, args.json, log)
+        if args.command == "receive":
+            return _receive(args.config_dir, loaded, log)
+        if args.command == "push":
+            return 1 if _push(args.config_dir, loaded.specs, now or times.now(), log) else 0
         return _placeholder(loaded, args.names, log)
     except LockTimeout:
         log.always(f"another renew still holds the lock after {LOCK_WAIT_SECONDS} s; giving up")
@@ -152,6 +161,7 @@ def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, l
         log.always(f"backoff: cannot write {state_path}: {exc}")
     reload = _reload_if_pending(config_dir, loaded.specs, log)
     failed += reload == "failed"
+    failed += _push(config_dir, loaded.specs, run_at, log)
     _write_metrics(config_dir, loaded, state, run_at, success=not failed, log=log)
     _syslog(f"renew: {changed} renewed, {failed} failed, {quiet} not due; reload: {reload}")
     return 1 if failed else 0
@@ -170,6 +180,8 @@ def _reload_if_pending(config_dir: str, specs: list[CertificateSpec], log: Log) 
     names = sorted({n for marker in seen.values() for n in marker["names"]})
     commands = dict(DEFAULT_COMMANDS, **_read_json(os.path.join(config_dir, "renew.json"), default={}))
     for step in ("validate", "reload"):
+        if step == "validate" and not commands.get(step):
+            continue  # a server without a configuration check
         try:
             done = subprocess.run(commands[step], capture_output=True, text=True, check=False, timeout=120)
             problem = f"({done.returncode}): {(done.stderr or done.stdout).strip()}" if done.returncode else ""
@@ -185,6 +197,24 @@ def _reload_if_pending(config_dir: str, specs: list[CertificateSpec], log: Log) 
     return "done"
 
 
+def _push(config_dir: str, specs: list[CertificateSpec], now: datetime.datetime, log: Log) -> int:
+    """A pool's issuer sends its members what they lack; returns the number of failed deliveries."""
+    if not any(s.members for s in specs):
+        return 0
+    config = _read_json(os.path.join(config_dir, "renew.json"), default={}).get("push")
+    if config is None:
+        log.always("push: this host issues pool certificates, but renew.json says nothing about how to push them")
+        return 1
+    failed = 0
+    for delivery in push.deliver(config_dir, specs, push.Channel.from_config(config), now):
+        if delivery.error:
+            failed += 1
+            log.always(f"{delivery.name}: NOT delivered to {delivery.member}, tried again next run: {delivery.error}")
+        else:
+            log.always(f"{delivery.name}: serial {delivery.serial} delivered to {delivery.member}")
+    return failed
+
+
 def _write_metrics(config_dir: str, loaded: Loaded, state: dict[str, dict[str, Any]], run_at: datetime.datetime,
                    success: bool, log: Log) -> None:
     """The Prometheus textfile, when renew.json names one (the role's zerodowntime_acme_metrics_file),
@@ -194,9 +224,10 @@ def _write_metrics(config_dir: str, loaded: Loaded, state: dict[str, dict[str, A
         return
     failures = {name: int(entry["failures"]) for name, entry in state.items()}
     pending = any(reloads.pending(d) for d in {s.cert_dir for s in loaded.specs})
+    undelivered = {str(s.name): len(push.pending(config_dir, s)) for s in loaded.specs if s.members}
     try:
         metrics.write(path, metrics.render(_infos(loaded.specs), failures, run_at=run_at, success=success,
-                                           reload_pending=pending))
+                                           reload_pending=pending, undelivered=undelivered))
     except OSError as exc:
         log.always(f"metrics: cannot write {path}: {exc}")
 
@@ -207,7 +238,7 @@ def _infos(specs: list[CertificateSpec]) -> list[info.Info]:
             for spec in specs]
 
 
-def _status(loaded: Loaded, as_json: bool, log: Log) -> int:
+def _status(config_dir: str, loaded: Loaded, as_json: bool, log: Log) -> int:
     infos = _infos(loaded.specs)
     if as_json:
         sys.stdout.write(json.dumps([i.as_dict() for i in infos], indent=2) + "\n")
@@ -215,11 +246,32 @@ def _status(loaded: Loaded, as_json: bool, log: Log) -> int:
     for spec, one in zip(loaded.specs, infos):
         expires = one.not_after or "-"
         pending = "; reload pending" if one.reload_pending else ""
+        pending += f"; received from {one.received_from}" if one.received_from else ""
+        undelivered = push.pending(config_dir, spec)
+        pending += f"; not yet delivered to {', '.join(undelivered)}" if undelivered else (
+            f"; delivered to {len(spec.members)} member(s)" if spec.members else "")
         sys.stdout.write(f"{one.name}: {', '.join(spec.domains)}; expires {expires}; "
                          f"renews {one.renew_at or 'now'}{pending}; {one.reason}\n")
     for broken, why in loaded.broken.items():
         sys.stdout.write(f"{broken}: cannot be used: {why}\n")
     return 1 if loaded.broken else 0
+
+
+def _receive(config_dir: str, loaded: Loaded, log: Log) -> int:
+    """A pool member's side of the issuer's push: one bundle on stdin, checked, installed, and one
+    reload when it changed."""
+    bundle = install.Bundle.from_json(sys.stdin.buffer.read(install.MAX_BUNDLE + 1))
+    spec = next((s for s in loaded.specs if s.name == bundle.name), None)
+    if spec is None:
+        raise ConfigError(f"no certificate named '{bundle.name}' is configured on this host; nothing was installed")
+    if spec.issuer != bundle.issuer:
+        raise ConfigError(f"'{bundle.name}' is issued on {spec.issuer or 'this host'}, not on {bundle.issuer}; "
+                          "nothing was installed")
+    outcome = install.install(spec.cert_dir, bundle.name, spec.domains, bundle)
+    log.always(f"{bundle.name}: {outcome.reason}; serial {outcome.serial}, expires {outcome.not_after}")
+    for warning in outcome.warnings:
+        log.always(f"{bundle.name}: warning: {warning}")
+    return 1 if _reload_if_pending(config_dir, loaded.specs, log) == "failed" else 0
 
 
 def _placeholder(loaded: Loaded, names: Sequence[str], log: Log) -> int:

@@ -30,6 +30,7 @@ class Info:
     renew_at: str | None
     issued_at: str | None
     reload_pending: bool
+    received_from: str | None = None  # a pool member's: the issuer that sent it
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,6 +75,7 @@ def describe(cert_dir: str, name: str, *, directory_url: str | None = None, doma
         renew_at=times.iso(decision.renew_at) if decision.renew_at else None,
         issued_at=_issued_at(current) if current and cert else None,
         reload_pending=name in (reloads.pending(cert_dir) or {}).get("names", []),
+        received_from=_received_from(current),
     )
 
 
@@ -82,6 +84,11 @@ def own_directory_url(current: lineage.Lineage | None) -> str:
     production for one that has none (a placeholder, or files put there by hand)."""
     stored = current.meta.get("directory_url") if current else None
     return stored if isinstance(stored, str) and stored else LETSENCRYPT
+
+
+def _received_from(current: lineage.Lineage | None) -> str | None:
+    sender = current.meta.get("received_from") if current else None
+    return sender if isinstance(sender, str) and sender else None
 
 
 def _issued_at(current: lineage.Lineage) -> str | None:

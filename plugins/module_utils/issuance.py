@@ -48,6 +48,8 @@ def ensure(spec: CertificateSpec, *, force: bool = False, check_mode: bool = Fal
     # 1. Check the input: every mistake is reported before anything is ordered or written.
     spec = validated(spec)
     now = now or times.now()
+    if spec.issuer:
+        return _member(spec)
     if check_mode:
         return _ensure(spec, force, check_mode, now)
     # Every writer of a cert_dir (a play, cron's renew, placeholder) holds its lock while it
@@ -147,6 +149,17 @@ def _ensure(spec: CertificateSpec, force: bool, check_mode: bool, now: datetime.
     result.diff["after"]["not_after"] = result.not_after
     result.replaces = replaces
     return result
+
+
+def _member(spec: CertificateSpec) -> Outcome:
+    """A pool member's certificate: never ordered here, not even when due or forced; the issuer
+    sends it."""
+    name = str(spec.name)
+    current = lineage.read(spec.cert_dir, name)
+    outcome = _outcome(spec, name, current, renewal.Decision(False, "", None))
+    outcome.reason = (f"issued on {spec.issuer}, which sends it to this host (a pool member never orders it)"
+                      + ("" if current and current.cert else "; not received yet"))
+    return outcome
 
 
 def _after_swap(cert_dir: str, name: str, leaf_pem: bytes, window: ari.Window | None) -> list[str]:

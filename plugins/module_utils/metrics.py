@@ -25,11 +25,12 @@ HELP = {
     "last_run_timestamp_seconds": "When `zerodowntime-acme renew` last ran, as Unix time.",
     "last_run_success": "1 when the last `zerodowntime-acme renew` had no failure.",
     "reload_pending": "1 while a new certificate waits for a web server reload that has not succeeded yet.",
+    "pool_members_undelivered": "On a pool's issuer: the members that do not have the certificate's current version.",
 }
 
 
 def render(infos: Iterable[Info], failures: Mapping[str, int], *, run_at: datetime.datetime, success: bool,
-           reload_pending: bool = False) -> str:
+           reload_pending: bool = False, undelivered: Mapping[str, int] | None = None) -> str:
     samples: dict[str, list[str]] = {metric: [] for metric in HELP}
     for one in infos:
         label = '{name="%s"}' % _escape(one.name)
@@ -45,6 +46,8 @@ def render(infos: Iterable[Info], failures: Mapping[str, int], *, run_at: dateti
     samples["last_run_timestamp_seconds"].append(f"{PREFIX}last_run_timestamp_seconds {int(run_at.timestamp())}")
     samples["last_run_success"].append(f"{PREFIX}last_run_success {int(success)}")
     samples["reload_pending"].append(f"{PREFIX}reload_pending {int(reload_pending)}")
+    for name, count in sorted((undelivered or {}).items()):
+        samples["pool_members_undelivered"].append(f'{PREFIX}pool_members_undelivered{{name="{_escape(name)}"}} {count}')
     lines = []
     for metric, text in HELP.items():
         if samples[metric]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -16,6 +17,8 @@ from .options import check_path, check_types
 from .keytypes import KEY_TYPES
 
 DEFAULT_CERT_DIR = CONFIG_DIR + "/live"
+ISSUER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
+ADDRESS = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:_-]{0,252}")
 # A certificate lives at most 398 days (CA/Browser Forum); renewing earlier than a year before
 # expiry would renew on every run.
 MAX_RENEW_BEFORE_DAYS = 365
@@ -40,6 +43,11 @@ class CertificateSpec:
     profile: str | None = None
     profile_required: bool = False
     preferred_chain: str | None = None
+    # A pool member's certificate: the inventory name of the host that orders it (its issuer). A
+    # member never orders it; it receives it (install.py).
+    issuer: str | None = None
+    # A pool issuer's certificate: the members to push it to, each {"host": NAME, "address": ADDRESS}.
+    members: list[dict[str, str]] | None = None
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> CertificateSpec:
@@ -55,6 +63,7 @@ _TYPES = {
     "webroot": str, "cert_dir": str, "name": (str, type(None)), "account_email": (str, type(None)),
     "terms_agreed": bool, "key_type": str, "reuse_key": bool, "self_check": bool,
     "profile": (str, type(None)), "profile_required": bool, "preferred_chain": (str, type(None)),
+    "issuer": (str, type(None)), "members": (list, type(None)),
 }
 
 
@@ -79,6 +88,12 @@ def validated(spec: CertificateSpec) -> CertificateSpec:
     if spec.profile_required and not spec.profile:
         raise ConfigError("profile_required=true needs a profile")
     renew_before(spec.renew_before_days)  # checks it
+    if spec.issuer is not None and not ISSUER.fullmatch(spec.issuer):
+        raise ConfigError(f"issuer {spec.issuer!r} is not an inventory host name")
+    for member in spec.members or []:
+        if not isinstance(member, dict) or not ISSUER.fullmatch(str(member.get("host", ""))) \
+                or not ADDRESS.fullmatch(str(member.get("address", ""))):
+            raise ConfigError(f"members holds {member!r}, not a {{host, address}} of a pool member")
     ca = spec.ca.checked()
     webroot.check_webroot(spec.webroot)
     return dataclasses.replace(spec, domains=domains, name=name, ca=ca)

@@ -133,6 +133,11 @@ renew_at:
   description: When it becomes due, ISO 8601 UTC.
   returned: when known
   type: str
+received_from:
+  description: For a pool member's certificate, the issuer that sent it (its inventory name).
+  returned: always (null unless received)
+  type: str
+  sample: web1
 reload_pending:
   description:
     - Whether this certificate was written after the web server's last successful reload (a

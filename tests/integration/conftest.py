@@ -31,7 +31,9 @@ NAMES = ["a", "b", "b2", "key", "force", "hook", "hookfail", "check", "wrongroot
          # Behind the hostile proxy (test_hostile_ca.py), and the dual-stack self-check.
          "hostile", "transient", "ariproxy", "replacesproxy", "dual",
          # A year of cron (test_soak.py).
-         "soak-short", "soak-classic"]
+         "soak-short", "soak-classic",
+         # A pool's certificate, issued here and received by a member (test_receive.py).
+         "pool"]
 DAY = 86400
 # As Let's Encrypt offers them (Pebble's own default stands in for `classic`).
 PROFILES = {

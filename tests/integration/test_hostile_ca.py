@@ -105,7 +105,7 @@ def _broken_body(real: bytes, finalized) -> bytes:
 
 
 @pytest.mark.parametrize("make_chain, words", [
-    (_for_another_key, "for another public key than the one in our request"),
+    (_for_another_key, "for another public key than the private key it goes with"),
     (_for_other_names, f"is for {fqdn('other')}, not for the names ordered ({fqdn(SERVED)})"),
     (_issuer_replaced, "the chain the CA sent is broken: certificate 2 (CN=Hostile Test CA) is not the issuer"),
     (_issuer_impostor, "the signature of certificate 1 does not verify with the key of certificate 2"),

@@ -28,3 +28,12 @@ def systemd_container(name: str, image: str, hosts: dict[str, str]) -> None:
 
 def remove(name: str) -> None:
     subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+
+
+def plain_container(name: str, image: str, hosts: dict[str, str]) -> None:
+    """Start `name` without an init (services start by their sysvinit scripts) on the host's network."""
+    subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+    command = ["docker", "run", "-d", "--name", name, "--network", "host"]
+    for host, address in hosts.items():
+        command += ["--add-host", f"{host}:{address}"]
+    subprocess.run(command + [image, "sleep", "infinity"], capture_output=True, check=True)

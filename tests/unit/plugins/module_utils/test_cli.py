@@ -248,3 +248,16 @@ def test_the_hidden_clock_moves_the_decision(config, capsys):
     later = "2030-01-01T00:00:00Z"
     assert cli.main(["--config-dir", str(config), "--now", later, "renew", "one"]) == 1  # due, and the CA is unreachable
     assert "one: FAILED" in capsys.readouterr().out
+
+
+def test_a_server_without_a_configuration_check_is_only_reloaded(config, capsys):
+    """The certificates role writes validate: [] for a server whose role names no check."""
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import reloads, times
+
+    _issue(config, "one")
+    reloads.mark(str(config / "live"), "one", times.now())
+    commands = json.loads((config / "renew.json").read_text())
+    (config / "renew.json").write_text(json.dumps(dict(commands, validate=[])))
+    assert cli.main(["--config-dir", str(config), "renew", "one"]) == 0
+    assert "reloaded with" in capsys.readouterr().out
+    assert (config / "nginx-calls").read_text().splitlines() == ["reload"]

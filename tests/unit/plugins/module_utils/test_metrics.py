@@ -37,7 +37,7 @@ def test_each_certificate_has_its_expiry_last_renewal_and_state():
 
 
 def test_every_metric_has_help_and_type_once():
-    text = metrics.render([_info("www"), _info("api")], {}, run_at=RUN, success=True)
+    text = metrics.render([_info("www"), _info("api")], {}, run_at=RUN, success=True, undelivered={"www": 1})
     for name in metrics.HELP:
         assert text.count(f"# TYPE zerodowntime_acme_{name} gauge\n") == 1
 
@@ -60,3 +60,8 @@ def test_a_pending_reload_is_shown():
         "zerodowntime_acme_reload_pending"] == "0"
     assert _samples(metrics.render([_info("www")], {}, run_at=RUN, success=True, reload_pending=True))[
         "zerodowntime_acme_reload_pending"] == "1"
+
+
+def test_a_pools_undelivered_members_are_counted_per_certificate():
+    samples = _samples(metrics.render([_info("www")], {}, run_at=RUN, success=True, undelivered={"www": 2}))
+    assert samples['zerodowntime_acme_pool_members_undelivered{name="www"}'] == "2"

@@ -1,15 +1,17 @@
-"""Every role variable that the Molecule scenarios and the defaults set is declared in the role's
-meta/argument_specs.yml, and the other way round: a typo in a scenario cannot pass unnoticed."""
+"""Every role variable that the Molecule scenarios and the defaults set is declared in a role's
+meta/argument_specs.yml, and the other way round: a typo in a scenario cannot pass unnoticed. The
+nginx role declares nginx's own variables; the certificates role, which it runs, all the others."""
 
 from __future__ import annotations
 
 import glob
 import os
 
+import pytest
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-ROLE = os.path.join(ROOT, "roles", "nginx")
+ROLES = [os.path.join(ROOT, "roles", name) for name in ("nginx", "certificates")]
 
 
 def _load(path: str) -> dict:
@@ -17,8 +19,16 @@ def _load(path: str) -> dict:
         return yaml.safe_load(f) or {}
 
 
+def _role_options(role: str, entry_point: str = "main") -> dict:
+    return _load(os.path.join(role, "meta", "argument_specs.yml"))["argument_specs"][entry_point]["options"]
+
+
 def _spec_options() -> dict:
-    return _load(os.path.join(ROLE, "meta", "argument_specs.yml"))["argument_specs"]["main"]["options"]
+    """What a user of the nginx role may set: its own options and the certificates role's."""
+    options = {}
+    for role in ROLES:
+        options.update(_role_options(role))
+    return options
 
 
 def _scenario_variables() -> dict[str, dict]:
@@ -47,9 +57,20 @@ def test_certificate_keys_in_scenarios_are_in_the_argument_spec():
             assert set(certificate) <= allowed, where
 
 
-def test_defaults_and_argument_spec_agree():
-    defaults = _load(os.path.join(ROLE, "defaults", "main.yml"))
-    options = _spec_options()
+@pytest.mark.parametrize("role", ROLES, ids=os.path.basename)
+def test_defaults_and_argument_spec_agree(role):
+    defaults = _load(os.path.join(role, "defaults", "main.yml"))
+    options = _role_options(role)
     assert set(defaults) == set(options)
     for name, value in defaults.items():
         assert options[name].get("default") == value, name
+
+
+def test_the_two_roles_share_no_variable():
+    nginx, certificates = (set(_role_options(role)) for role in ROLES)
+    assert nginx and certificates and not nginx & certificates
+
+
+def test_the_validate_entry_point_checks_what_main_checks():
+    certificates = ROLES[1]
+    assert _role_options(certificates, "validate") == _role_options(certificates)

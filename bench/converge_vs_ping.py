@@ -1,0 +1,138 @@
+"""The nginx role's no-op converge on 10 containers against a play that gathers facts and pings them.
+
+A fleet pays a play per host per task, so the role's converge with nothing to do is measured against
+the cheapest play there is on the same 10 hosts: gather facts, then ansible.builtin.ping. Both run
+with the same forks, connection and inventory, interleaved round by round so that machine load hits
+both alike; the wall time of each whole ansible-playbook run is taken. The hosts are real containers
+(the Molecule base image, host networking, one 127.0.0.x each) that hold real certificates from a
+local Pebble, issued by a first converge before the measurement. Goal: no-op converge <= 3x the play.
+
+Usage: make bench   (prints a Markdown row for bench/RESULTS.md)
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tools.testbed import docker  # noqa: E402
+from tools.testbed.pebble import Pebble  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STATE = os.path.join(ROOT, "build", "bench-fleet")
+HOSTS = [f"zdt-bench-{n:02d}" for n in range(1, 11)]
+ROUNDS = 5
+IMAGE = "zdt/debian:12"
+
+
+def _address(index: int) -> str:
+    return f"127.0.0.{111 + index}"
+
+
+def _inventory(pebble: Pebble) -> str:
+    hosts = {}
+    for index, host in enumerate(HOSTS):
+        name = f"{host}.zdt.test"
+        hosts[host] = {
+            "zdt_address": _address(index),
+            "zerodowntime_acme_http_listen": [f"{_address(index)}:80"],
+            "zerodowntime_acme_certificates": [{"domains": [name]}],
+        }
+        pebble.add_a(name, _address(index))
+    inventory = {"all": {"hosts": hosts, "vars": {
+        "ansible_connection": "community.docker.docker",
+        "ansible_python_interpreter": "/usr/bin/python3",
+        "zerodowntime_acme_directory_url": pebble.directory_url,
+        "zerodowntime_acme_ca_bundle": "/usr/local/share/zdt-test/pebble-api-ca.pem",
+        "zerodowntime_acme_terms_agreed": True,
+        "zerodowntime_acme_http_server": True,
+    }}}
+    path = os.path.join(STATE, "inventory.yml")
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(inventory, f)
+    return path
+
+
+def _playbooks() -> dict[str, str]:
+    plays = {
+        "prepare": [{"hosts": "all", "gather_facts": False, "tasks": [
+            {"name": "Create the folder for the test CA",
+             "ansible.builtin.file": {"path": "/usr/local/share/zdt-test", "state": "directory", "mode": "0755"}},
+            {"name": "Trust the CA of Pebble's API",
+             "ansible.builtin.copy": {"src": os.path.join(STATE, "pebble", "pebble-api-ca.pem"),
+                                      "dest": "/usr/local/share/zdt-test/pebble-api-ca.pem", "mode": "0644"}},
+        ]}],
+        "converge": [{"hosts": "all", "roles": [{"role": "zerodowntime.acme.nginx"}]}],
+        "ping": [{"hosts": "all", "gather_facts": True, "tasks": [{"name": "Ping", "ansible.builtin.ping": {}}]}],
+    }
+    paths = {}
+    for name, play in plays.items():
+        paths[name] = os.path.join(STATE, f"{name}.yml")
+        with open(paths[name], "w", encoding="utf-8") as f:
+            yaml.safe_dump(play, f, sort_keys=False)
+    return paths
+
+
+def _run(playbook: str, inventory: str, env: dict[str, str]) -> tuple[float, str]:
+    start = time.monotonic()
+    done = subprocess.run(["ansible-playbook", "-i", inventory, playbook], env=env, capture_output=True,
+                          text=True, check=False)
+    elapsed = time.monotonic() - start
+    if done.returncode:
+        sys.exit(f"{os.path.basename(playbook)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
+    return elapsed, done.stdout
+
+
+def _changed(recap: str) -> int:
+    return sum(int(n) for n in re.findall(r"changed=(\d+)", recap))
+
+
+def main() -> None:
+    shutil.rmtree(STATE, ignore_errors=True)
+    os.makedirs(STATE)
+    docker.ensure_engine_and_images()
+    pebble = Pebble(os.path.join(STATE, "pebble"), acme_port=14400, management_port=15400,
+                    dns_port=8453, dns_management_port=8455).start()
+    shutil.copy(pebble.ca_bundle, os.path.join(STATE, "pebble", "pebble-api-ca.pem"))
+    env = dict(os.environ, ANSIBLE_FORKS=str(len(HOSTS)), ANSIBLE_LOCALHOST_WARNING="false",
+               ANSIBLE_HOST_KEY_CHECKING="false")
+    try:
+        for index, host in enumerate(HOSTS):
+            docker.plain_container(host, IMAGE, {f"{host}.zdt.test": _address(index)})
+        inventory = _inventory(pebble)
+        playbooks = _playbooks()
+        _run(playbooks["prepare"], inventory, env)
+        first = _run(playbooks["converge"], inventory, env)[0]
+        orders = pebble.request_count()
+        times: dict[str, list[float]] = {"ping": [], "converge": []}
+        for _round in range(ROUNDS):
+            for name in ("ping", "converge"):
+                elapsed, recap = _run(playbooks[name], inventory, env)
+                if name == "converge" and _changed(recap):
+                    sys.exit(f"the no-op converge changed something:\n{recap[-3000:]}")
+                times[name].append(elapsed)
+        asked = pebble.request_count() - orders
+    finally:
+        for host in HOSTS:
+            docker.remove(host)
+        pebble.stop()
+    ping, converge = (statistics.median(times[k]) for k in ("ping", "converge"))
+    print(f"first converge (10 hosts, issuing): {first:.1f} s; requests to the CA during the no-op rounds: {asked}")
+    print(f"ping + facts: {[round(t, 1) for t in times['ping']]}")
+    print(f"no-op converge: {[round(t, 1) for t in times['converge']]}")
+    print("| date | hosts | rounds | facts + ping | no-op converge | ratio |")
+    print(f"| {datetime.date.today()} | {len(HOSTS)} | {ROUNDS} | {ping:.1f} s | {converge:.1f} s | {converge / ping:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+# Copyright: zerodowntime.acme contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""install(...) -> Outcome: put in place a certificate that another host (a pool's issuer) obtained.
+
+A pool member never orders its pool's certificate: the issuer sends it, from a play (the
+certificate_install module) or from cron (`zerodowntime-acme receive` over SSH). Whoever sent it,
+it is checked before it is installed, as the CA's answers are: the key matches the certificate,
+the names are exactly the member's own, the chain holds together, and it is not older than what is
+in place. Then it is swapped in atomically, under the cert_dir lock, and the reload is noted.
+
+export() reads a lineage into the bundle that install() takes, on the issuer.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from . import certcheck, lineage, locks, names, reloads, times
+from .errors import AcmeError, ConfigError
+from .issuance import Outcome
+
+FORMAT = 1
+MAX_BUNDLE = 1 << 20
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """One certificate as an issuer sends it to its pool's members. Holds a private key: never log
+    it, never return it."""
+
+    name: str
+    privkey: str
+    fullchain: str
+    issuer: str
+    directory_url: str | None = None
+    issued_at: str | None = None
+    # Whether the CA offered ARI when it issued it: a member never asks, but a member that becomes
+    # the issuer (the issuer moved) renews with `replaces`.
+    ari: bool = False
+
+    def to_json(self) -> bytes:
+        return json.dumps(dict(asdict(self), format=FORMAT)).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Bundle:
+        """A bundle from its JSON text; ConfigError for anything else (it arrives over SSH)."""
+        if len(raw) > MAX_BUNDLE:
+            raise ConfigError(f"the bundle is larger than {MAX_BUNDLE} bytes; refused")
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:
+            raise ConfigError(f"the bundle is not JSON ({exc}); nothing was installed") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ConfigError(f"the bundle is not a zerodowntime-acme bundle of format {FORMAT}; nothing was installed")
+        fields: dict[str, Any] = {"name": str, "privkey": str, "fullchain": str, "issuer": str,
+                                  "directory_url": (str, type(None)), "issued_at": (str, type(None)),
+                                  "ari": (bool, type(None))}
+        for field, kind in fields.items():
+            if not isinstance(data.get(field), kind):
+                raise ConfigError(f"the bundle's {field} is missing or of the wrong type; nothing was installed")
+        return cls(name=data["name"], privkey=data["privkey"], fullchain=data["fullchain"], issuer=data["issuer"],
+                   directory_url=data.get("directory_url"), issued_at=data.get("issued_at"),
+                   ari=bool(data.get("ari")))
+
+
+def export(cert_dir: str, name: str, issuer: str) -> Bundle:
+    """The current version of lineage `name`, as a bundle from `issuer`."""
+    current = lineage.read(cert_dir, name)
+    if current is None or current.cert is None or current.cert.self_signed:
+        raise ConfigError(f"there is no certificate named '{name}' under {cert_dir} to send (only a placeholder?)")
+    try:
+        with open(current.paths.privkey, encoding="ascii") as f:
+            privkey = f.read()
+        with open(current.paths.fullchain, encoding="ascii") as f:
+            fullchain = f.read()
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the files of '{name}' under {cert_dir}: {exc}") from exc
+    directory_url = current.meta.get("directory_url")
+    issued_at = current.meta.get("issued_at")
+    return Bundle(name=name, privkey=privkey, fullchain=fullchain, issuer=issuer,
+                  directory_url=directory_url if isinstance(directory_url, str) else None,
+                  issued_at=issued_at if isinstance(issued_at, str) else None,
+                  ari=current.meta.get("ari") is True)
+
+
+def install(cert_dir: str, name: str, domains: list[str], bundle: Bundle, *, check_mode: bool = False,
+            now: datetime.datetime | None = None) -> Outcome:
+    """Make lineage `name` hold the bundle's certificate, after checking it (see the module's
+    docstring). Not changed when that very certificate is in place already."""
+    # 1. Check what arrived against what this host expects.
+    wanted = names.normalize(domains)
+    name = names.check_lineage_name(name)
+    if bundle.name != name:
+        raise ConfigError(f"the bundle from {bundle.issuer} is for '{bundle.name}', not '{name}'; nothing was installed")
+    source = bundle.issuer
+    from . import keys
+
+    keys.require_cryptography()
+    try:
+        private_key = keys.load_pem(bundle.privkey.encode("ascii"))
+    except (ValueError, TypeError, UnicodeError) as exc:
+        raise ConfigError(f"the key {source} sent is not a PEM private key ({exc}); nothing was installed") from None
+    chain = certcheck.parse_chain(bundle.fullchain.encode("utf-8"), f"the certificate chain {source} sent")
+    certcheck.check(chain, private_key, wanted, now or times.now(), source=source)
+    fullchain_pem = certcheck.to_pem(chain)
+    leaf_pem = lineage.split_fullchain(fullchain_pem)[0]
+
+    if check_mode:
+        return _install(cert_dir, name, wanted, bundle, keys.to_pem(private_key), fullchain_pem, leaf_pem, True)
+    lineage.check_writable(cert_dir, name)
+    with locks.holding(cert_dir):
+        return _install(cert_dir, name, wanted, bundle, keys.to_pem(private_key), fullchain_pem, leaf_pem, False)
+
+
+def _install(cert_dir: str, name: str, wanted: list[str], bundle: Bundle, key_pem: bytes, fullchain_pem: bytes,
+             leaf_pem: bytes, check_mode: bool) -> Outcome:
+    # 2. Compare with what is in place: the same certificate is no change, an older one is refused.
+    current = lineage.read(cert_dir, name)
+    new = lineage.cert_info(leaf_pem)
+    if new.self_signed:
+        raise ConfigError(f"{bundle.issuer} sent a self-signed certificate (its placeholder?): it has not obtained "
+                          f"'{name}' yet; nothing was installed")
+    before = current.cert if current else None
+    same = current is not None and hashlib.sha256(current.pem).digest() == hashlib.sha256(leaf_pem).digest()
+    if before is not None and not before.self_signed and not same and before.not_before > new.not_before:
+        raise ConfigError(f"the certificate sent by {bundle.issuer} (serial {new.serial}, from "
+                          f"{times.iso(new.not_before)}) is older than the one in place (serial {before.serial}, from "
+                          f"{times.iso(before.not_before)}); nothing was installed")
+    outcome = Outcome(changed=not same, name=name, domains=new.domains,
+                      reason=(f"the certificate from {bundle.issuer} is in place already" if same else
+                              f"a new certificate from {bundle.issuer}"),
+                      paths=lineage.paths_for(cert_dir, name).as_dict(), not_before=times.iso(new.not_before),
+                      not_after=times.iso(new.not_after), serial=new.serial,
+                      diff={"before": {"serial": before.serial, "not_after": times.iso(before.not_after)} if before else {},
+                            "after": {"serial": new.serial, "not_after": times.iso(new.not_after)}})
+    if same or check_mode:
+        return outcome
+    # 3. Swap it in, as an issuance does, and note that the server must reload.
+    meta: dict[str, Any] = {"directory_url": bundle.directory_url, "received_from": bundle.issuer,
+                            "domains": wanted, "key_type": new.key_type, "issued_at": bundle.issued_at,
+                            "received_at": times.iso(times.now()), "ari": bundle.ari}
+    written = lineage.write(cert_dir, name, key_pem, fullchain_pem, meta)
+    outcome.warnings.extend(written.warnings)
+    try:
+        reloads.mark(cert_dir, name, times.now())
+    except (OSError, AcmeError) as exc:
+        outcome.warnings.append(f"the new certificate for '{name}' is in place, but the reload-pending note could not "
+                                f"be written ({exc}); reload the web server yourself")
+    return outcome
