@@ -25,7 +25,7 @@ import os
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, Sequence
 
 from . import backoff, info, install, issuance, lineage, locks, metrics, push, reloads, times
@@ -225,9 +225,10 @@ def _write_metrics(config_dir: str, loaded: Loaded, state: dict[str, dict[str, A
     failures = {name: int(entry["failures"]) for name, entry in state.items()}
     pending = any(reloads.pending(d) for d in {s.cert_dir for s in loaded.specs})
     undelivered = {str(s.name): len(push.pending(config_dir, s)) for s in loaded.specs if s.members}
+    members = {str(s.name): push.members(config_dir, s) for s in loaded.specs if s.members}
     try:
         metrics.write(path, metrics.render(_infos(loaded.specs), failures, run_at=run_at, success=success,
-                                           reload_pending=pending, undelivered=undelivered))
+                                           reload_pending=pending, undelivered=undelivered, members=members))
     except OSError as exc:
         log.always(f"metrics: cannot write {path}: {exc}")
 
@@ -241,7 +242,9 @@ def _infos(specs: list[CertificateSpec]) -> list[info.Info]:
 def _status(config_dir: str, loaded: Loaded, as_json: bool, log: Log) -> int:
     infos = _infos(loaded.specs)
     if as_json:
-        sys.stdout.write(json.dumps([i.as_dict() for i in infos], indent=2) + "\n")
+        listed = [dict(i.as_dict(), members=[asdict(m) for m in push.members(config_dir, spec)])
+                  if spec.members else i.as_dict() for spec, i in zip(loaded.specs, infos)]
+        sys.stdout.write(json.dumps(listed, indent=2) + "\n")
         return 1 if loaded.broken else 0
     for spec, one in zip(loaded.specs, infos):
         expires = one.not_after or "-"
@@ -250,6 +253,9 @@ def _status(config_dir: str, loaded: Loaded, as_json: bool, log: Log) -> int:
         undelivered = push.pending(config_dir, spec)
         pending += f"; not yet delivered to {', '.join(undelivered)}" if undelivered else (
             f"; delivered to {len(spec.members)} member(s)" if spec.members else "")
+        if spec.members:
+            have = [f"{m.host} {m.serial or 'nothing'}" for m in push.members(config_dir, spec)]
+            pending += f"; members have {', '.join(have)}"
         sys.stdout.write(f"{one.name}: {', '.join(spec.domains)}; expires {expires}; "
                          f"renews {one.renew_at or 'now'}{pending}; {one.reason}\n")
     for broken, why in loaded.broken.items():

@@ -10,7 +10,7 @@ Let's Encrypt sends no expiry e-mails any more; alert on, for example,
 from __future__ import annotations
 
 import datetime
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from . import files, times
 from .info import Info
@@ -26,11 +26,13 @@ HELP = {
     "last_run_success": "1 when the last `zerodowntime-acme renew` had no failure.",
     "reload_pending": "1 while a new certificate waits for a web server reload that has not succeeded yet.",
     "pool_members_undelivered": "On a pool's issuer: the members that do not have the certificate's current version.",
+    "pool_member_current": "On a pool's issuer: 1 when the member has the current version; serial is what it has.",
 }
 
 
 def render(infos: Iterable[Info], failures: Mapping[str, int], *, run_at: datetime.datetime, success: bool,
-           reload_pending: bool = False, undelivered: Mapping[str, int] | None = None) -> str:
+           reload_pending: bool = False, undelivered: Mapping[str, int] | None = None,
+           members: Mapping[str, Sequence[Any]] | None = None) -> str:
     samples: dict[str, list[str]] = {metric: [] for metric in HELP}
     for one in infos:
         label = '{name="%s"}' % _escape(one.name)
@@ -48,6 +50,10 @@ def render(infos: Iterable[Info], failures: Mapping[str, int], *, run_at: dateti
     samples["reload_pending"].append(f"{PREFIX}reload_pending {int(reload_pending)}")
     for name, count in sorted((undelivered or {}).items()):
         samples["pool_members_undelivered"].append(f'{PREFIX}pool_members_undelivered{{name="{_escape(name)}"}} {count}')
+    for name, states in sorted((members or {}).items()):
+        for member in states:
+            labels = f'name="{_escape(name)}",member="{_escape(member.host)}",serial="{_escape(member.serial or "")}"'
+            samples["pool_member_current"].append(f"{PREFIX}pool_member_current{{{labels}}} {int(member.current)}")
     lines = []
     for metric, text in HELP.items():
         if samples[metric]:

@@ -85,28 +85,56 @@ def deliver(config_dir: str, specs: list[Any], channel: Channel, now: datetime.d
                 error = None
             except AcmeError as exc:
                 error = str(exc)
-            sent[member["host"]] = {"sha256": sha, "serial": current.cert.serial, "at": times.iso(now)}
+            entry = {"sha256": sha, "serial": current.cert.serial, "at": times.iso(now)}
             if error:
-                sent[member["host"]]["error"] = error
+                # What the member still serves: what it got last, before this failed attempt.
+                entry.update(error=error, delivered_serial=_delivered_serial(sent.get(member["host"])))
+            sent[member["host"]] = entry
             done.append(Delivery(name, member["host"], current.cert.serial, error))
         state[name] = sent
     files.write_json(path, state, 0o600)
     return done
 
 
-def pending(config_dir: str, spec: Any) -> list[str]:
-    """The members of `spec` that do not have its current version (for status and the metrics)."""
+@dataclass
+class MemberState:
+    host: str
+    serial: str | None  # the serial the member was last sent successfully; None: nothing yet
+    current: bool  # it has the current version
+    error: str | None  # why the last attempt failed
+
+
+def members(config_dir: str, spec: Any) -> list[MemberState]:
+    """What each member of `spec` has, as far as this issuer sent it (for status and the metrics)."""
     if not spec.members:
         return []
     current = lineage.read(spec.cert_dir, str(spec.name))
-    if current is None or current.cert is None or current.cert.self_signed:
-        return []
-    sha = hashlib.sha256(current.pem).hexdigest()
+    sha = hashlib.sha256(current.pem).hexdigest() if current is not None and current.cert is not None else None
     sent = files.read_json_object(os.path.join(config_dir, STATE_FILE)).get(str(spec.name))
     sent = sent if isinstance(sent, dict) else {}
-    return [m["host"] for m in spec.members
-            if not isinstance(sent.get(m["host"]), dict) or sent[m["host"]].get("sha256") != sha
-            or sent[m["host"]].get("error")]
+    states = []
+    for member in spec.members:
+        entry = sent.get(member["host"])
+        entry = entry if isinstance(entry, dict) else {}
+        error = entry.get("error") if isinstance(entry.get("error"), str) else None
+        states.append(MemberState(host=member["host"], serial=_delivered_serial(entry),
+                                  current=sha is not None and entry.get("sha256") == sha and error is None, error=error))
+    return states
+
+
+def _delivered_serial(entry: Any) -> str | None:
+    if not isinstance(entry, dict):
+        return None
+    serial = entry.get("delivered_serial") if entry.get("error") else entry.get("serial")
+    return serial if isinstance(serial, str) else None
+
+
+def pending(config_dir: str, spec: Any) -> list[str]:
+    """The members of `spec` that do not have its current version (none while it is a placeholder)."""
+    current = lineage.read(spec.cert_dir, str(spec.name)) if spec.members else None
+    if current is None or current.cert is None or current.cert.self_signed:
+        return []
+    return [member.host for member in members(config_dir, spec) if not member.current]
 
 
 def _send(channel: Channel, member: dict[str, str], bundle: install.Bundle) -> None:

@@ -19,7 +19,7 @@ description:
   - The same certificate in place already is no change. A new one replaces key, certificate, chain
     and full chain in one atomic swap, keeps the previous version, and notes that nginx must
     reload (the C(zerodowntime.acme.nginx) role's handler, or the next C(zerodowntime-acme renew)).
-  - The C(zerodowntime.acme.nginx) role uses it to distribute a pool's certificate in the play;
+  - The C(zerodowntime.acme.certificates) role uses it to distribute a pool's certificate in the play;
     between plays, the issuer's C(zerodowntime-acme renew) pushes new versions itself.
 author:
   - zerodowntime.acme developers (@zerodowntime)
@@ -97,7 +97,7 @@ EXAMPLES = r"""
     fullchain: "{{ issued.results[1].content | b64decode }}"
     issuer: web1
   no_log: true
-  notify: zerodowntime_acme reload nginx
+  notify: zerodowntime_acme reload
 """
 
 RETURN = r"""

@@ -133,3 +133,19 @@ def test_the_install_module_installs_checks_and_keeps_the_key_out_of_the_result(
     assert info["received_from"] == "web1" and info["due"] is False
     wrong = run_module(dict(args, domains=[fqdn("b")]), module="zerodowntime.acme.certificate_install")
     assert wrong["failed"] and "not for the names ordered" in wrong["msg"]
+
+
+def test_a_member_that_becomes_the_issuer_adopts_the_lineage_and_renews_it_with_replaces(testbed, issuer, tmp_path):
+    """Moving the issuer: the member holds every version it received; with the fleet's one account,
+    the CA accepts its renewal as the replacement of the issuer's certificate."""
+    cert_dir = str(tmp_path / "live")
+    installed = run_module(dict(name=fqdn(POOL), cert_dir=cert_dir, domains=[fqdn(POOL)], issuer="web1",
+                                privkey=issuer["newer"].privkey, fullchain=issuer["newer"].fullchain,
+                                directory_url=testbed.pebble.directory_url, ari=issuer["newer"].ari),
+                           module="zerodowntime.acme.certificate_install")
+    assert installed["changed"], installed.get("msg")
+    kept = run_module(testbed.args(POOL, cert_dir=cert_dir))  # the new issuer's play: nothing due yet
+    assert not kept["changed"] and kept["serial"] == issuer["newer_serial"], kept
+    renewed = run_module(testbed.args(POOL, cert_dir=cert_dir, force=True))  # due (forced): it renews
+    assert renewed["changed"] and renewed["serial"] != issuer["newer_serial"], renewed.get("msg")
+    assert renewed.get("replaces"), renewed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import metrics
+from ansible_collections.zerodowntime.acme.plugins.module_utils import metrics, push
 from ansible_collections.zerodowntime.acme.plugins.module_utils.info import Info
 
 RUN = datetime.datetime(2026, 11, 30, 12, 0, tzinfo=datetime.timezone.utc)
@@ -37,7 +37,9 @@ def test_each_certificate_has_its_expiry_last_renewal_and_state():
 
 
 def test_every_metric_has_help_and_type_once():
-    text = metrics.render([_info("www"), _info("api")], {}, run_at=RUN, success=True, undelivered={"www": 1})
+    member = push.MemberState(host="web2", serial="0a", current=True, error=None)
+    text = metrics.render([_info("www"), _info("api")], {}, run_at=RUN, success=True, undelivered={"www": 1},
+                          members={"www": [member]})
     for name in metrics.HELP:
         assert text.count(f"# TYPE zerodowntime_acme_{name} gauge\n") == 1
 

@@ -127,3 +127,35 @@ BAD_CHANNELS = [[], {"host": "web1"}, {"host": "web1", "identity": "k", "known_h
 def test_a_bad_channel_config_is_a_config_error(config):
     with pytest.raises(push.ConfigError):
         push.Channel.from_config(config)
+
+
+def test_each_member_shows_the_serial_it_has_even_after_a_failed_attempt(tmp_path, ssh):
+    down = ssh[1]
+    spec = _spec(tmp_path)
+    _issue(tmp_path)
+    first = lineage.read(str(tmp_path / "live"), "pool").cert.serial
+    push.deliver(str(tmp_path), [spec], CHANNEL, times.now())
+    _issue(tmp_path)  # a renewal, and web3 is down for it
+    second = lineage.read(str(tmp_path / "live"), "pool").cert.serial
+    down.write_text("127.0.0.53\n")
+    push.deliver(str(tmp_path), [spec], CHANNEL, times.now())
+    push.deliver(str(tmp_path), [spec], CHANNEL, times.now())  # still down: what it has stays known
+    states = {m.host: m for m in push.members(str(tmp_path), spec)}
+    assert (states["web2"].serial, states["web2"].current, states["web2"].error) == (second, True, None)
+    assert (states["web3"].serial, states["web3"].current) == (first, False)
+    assert "Connection refused" in states["web3"].error
+
+
+def test_the_metrics_show_each_member_and_its_serial(tmp_path, ssh):
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import metrics
+
+    down = ssh[1]
+    spec = _spec(tmp_path)
+    _issue(tmp_path)
+    down.write_text("127.0.0.53\n")
+    push.deliver(str(tmp_path), [spec], CHANNEL, times.now())
+    serial = lineage.read(str(tmp_path / "live"), "pool").cert.serial
+    text = metrics.render([], {}, run_at=times.now(), success=True,
+                          members={"pool": push.members(str(tmp_path), spec)})
+    assert f'zerodowntime_acme_pool_member_current{{name="pool",member="web2",serial="{serial}"}} 1' in text
+    assert 'zerodowntime_acme_pool_member_current{name="pool",member="web3",serial=""} 0' in text
