@@ -32,9 +32,8 @@ class Plan:
     directories: list[dict[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)
-    prune: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
     stat: list[str] = field(default_factory=list)
-    find: list[dict[str, Any]] = field(default_factory=list)
     packages: list[str] = field(default_factory=list)
 
 
@@ -47,7 +46,7 @@ class Outcome:
 
 
 def ensure(plan: Plan, check_mode: bool = False) -> Outcome:
-    """Bring the host to `plan`, in this order: folders, files, removals, prunes; then report."""
+    """Bring the host to `plan`, in this order: folders, files, removals; then report."""
     outcome = Outcome()
     for folder in plan.directories:
         if _directory(folder["path"], folder["mode"], folder.get("create_only", False), check_mode):
@@ -58,13 +57,15 @@ def ensure(plan: Plan, check_mode: bool = False) -> Outcome:
     for path in plan.absent:
         if _absent(path, check_mode):
             outcome.changed.append(path)
-    for rule in plan.prune:
-        for path in _matching(rule["path"], rule["pattern"], rule.get("keep", [])):
+    for rule in plan.entries:
+        matching = _matching(rule["path"], rule["pattern"], rule.get("keep", []))
+        if not rule.get("remove"):
+            outcome.found[rule["path"]] = matching
+            continue
+        for path in matching:
             if _absent(path, check_mode):
                 outcome.changed.append(path)
     outcome.stat = {path: _stat(path) for path in plan.stat}
-    outcome.found = {rule["path"]: _matching(rule["path"], rule["pattern"], rule.get("keep", []))
-                     for rule in plan.find}
     outcome.missing_packages = _missing_packages(plan.packages) if plan.packages else []
     return outcome
 

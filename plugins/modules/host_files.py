@@ -71,14 +71,16 @@ options:
     type: list
     elements: path
     default: []
-  prune:
-    description: In each folder, remove the entries that match O(prune[].pattern) and are not kept.
+  entries:
+    description:
+      - In each folder, the entries whose names match O(entries[].pattern) and are not kept. They are
+        removed when O(entries[].remove) is true, and reported in RV(found) otherwise.
     type: list
     elements: dict
     default: []
     suboptions:
       path:
-        description: The folder.
+        description: The folder. A missing one has no entries.
         type: path
         required: true
       pattern:
@@ -86,29 +88,14 @@ options:
         type: str
         required: true
       keep:
-        description: Names to keep.
+        description: Names to keep (and leave out of RV(found)).
         type: list
         elements: str
         default: []
-  find:
-    description: Like O(prune), but only report the entries (in RV(found)).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      path:
-        description: The folder.
-        type: path
-        required: true
-      pattern:
-        description: A shell pattern for the entries' names.
-        type: str
-        required: true
-      keep:
-        description: Names to leave out.
-        type: list
-        elements: str
-        default: []
+      remove:
+        description: Remove them, rather than only report them.
+        type: bool
+        default: false
   stat:
     description: Paths to report on (in RV(stat)), after the changes above.
     type: list
@@ -135,8 +122,8 @@ EXAMPLES = r"""
     files:
       - path: /etc/zerodowntime-acme/renew.json
         content: "{{ commands | to_nice_json }}\n"
-    prune:
-      - {path: /etc/zerodowntime-acme/certificates, pattern: "*.json", keep: [www.json]}
+    entries:
+      - {path: /etc/zerodowntime-acme/certificates, pattern: "*.json", keep: [www.json], remove: true}
     stat: [/usr/local/sbin/zerodowntime-acme]
     packages: [python3-acme, python3-cryptography]
   register: host
@@ -160,7 +147,7 @@ stat:
   type: dict
   sample: {"/usr/local/sbin/zerodowntime-acme": {"exists": true, "sha256": "9f86d0..."}}
 found:
-  description: For each folder of O(find), the paths that match.
+  description: For each folder of O(entries) not to remove, the paths of the entries that match.
   returned: always
   type: dict
   sample: {"/etc/nginx/snippets": ["/etc/nginx/snippets/zerodowntime-acme-old.conf"]}
@@ -179,8 +166,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
 from ansible_collections.zerodowntime.acme.plugins.module_utils.hostfiles import Plan, ensure
 
-FOLDER_PATTERN = dict(path=dict(type="path", required=True), pattern=dict(type="str", required=True),
-                      keep=dict(type="list", elements="str", default=[]))
 ARGUMENT_SPEC = dict(
     directories=dict(type="list", elements="dict", default=[], options=dict(
         path=dict(type="path", required=True), mode=dict(type="str", default="0755"),
@@ -189,8 +174,9 @@ ARGUMENT_SPEC = dict(
         path=dict(type="path", required=True), content=dict(type="str", required=True),
         mode=dict(type="str", default="0644"))),
     absent=dict(type="list", elements="path", default=[]),
-    prune=dict(type="list", elements="dict", default=[], options=FOLDER_PATTERN),
-    find=dict(type="list", elements="dict", default=[], options=FOLDER_PATTERN),
+    entries=dict(type="list", elements="dict", default=[], options=dict(
+        path=dict(type="path", required=True), pattern=dict(type="str", required=True),
+        keep=dict(type="list", elements="str", default=[]), remove=dict(type="bool", default=False))),
     stat=dict(type="list", elements="path", default=[]),
     packages=dict(type="list", elements="str", default=[]),
 )
@@ -208,7 +194,7 @@ def main() -> None:
     params = module.params
     plan = Plan(directories=[_mode(module, d) for d in params["directories"]],
                 files=[_mode(module, f) for f in params["files"]], absent=params["absent"],
-                prune=params["prune"], stat=params["stat"], find=params["find"], packages=params["packages"])
+                entries=params["entries"], stat=params["stat"], packages=params["packages"])
     try:
         outcome = ensure(plan, check_mode=module.check_mode)
     except (AcmeError, OSError) as exc:

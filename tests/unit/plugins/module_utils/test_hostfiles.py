@@ -73,7 +73,7 @@ def test_check_mode_reports_and_writes_nothing(tmp_path):
     assert len(outcome.changed) == 4 and not (tmp_path / "etc").exists()
 
 
-def test_absent_prune_and_find(tmp_path):
+def test_absent_and_entries_removed_or_reported(tmp_path):
     ensure(_plan(tmp_path))
     old = tmp_path / "old-engine"
     old.mkdir()
@@ -81,9 +81,10 @@ def test_absent_prune_and_find(tmp_path):
     for name in ("one.json", "gone.json", "notes.txt"):
         (tmp_path / "etc" / name).write_text("x")
     plan = _plan(tmp_path, absent=[str(old), str(tmp_path / "never-there")],
-                 prune=[{"path": str(tmp_path / "etc"), "pattern": "*.json", "keep": ["one.json", "renew.json"]}],
-                 find=[{"path": str(tmp_path / "etc"), "pattern": "*.txt", "keep": []},
-                       {"path": str(tmp_path / "nowhere"), "pattern": "*", "keep": []}])
+                 entries=[{"path": str(tmp_path / "etc"), "pattern": "*.json", "keep": ["one.json", "renew.json"],
+                           "remove": True},
+                          {"path": str(tmp_path / "etc"), "pattern": "*.txt", "keep": []},
+                          {"path": str(tmp_path / "nowhere"), "pattern": "*", "keep": []}])
     outcome = ensure(plan)
     assert str(old) in outcome.changed and not old.exists()
     assert str(tmp_path / "etc" / "gone.json") in outcome.changed and not (tmp_path / "etc" / "gone.json").exists()
