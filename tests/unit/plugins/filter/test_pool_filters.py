@@ -13,7 +13,7 @@ POOL = {"name": "pool", "domains": ["pool.example"], "issuer": "web1"}
 
 def test_the_members_are_the_other_hosts_that_list_the_same_certificate_with_that_issuer():
     hostvars = {
-        "web1": {"zerodowntime_acme_certificates": [POOL], "ansible_host": "10.9.9.1"},
+        "web1": {"zerodowntime_acme_certificates": [POOL], "ansible_host": "127.0.0.51"},
         "web2": {"zerodowntime_acme_certificates": [POOL], "ansible_host": "web2.lan"},
         "web3": {"zerodowntime_acme_certificates": [POOL], "zerodowntime_acme_push_address": "127.0.0.53"},
         "web4": {"zerodowntime_acme_certificates": [dict(POOL, issuer="web9")]},
