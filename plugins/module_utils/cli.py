@@ -23,12 +23,11 @@ import fcntl
 import json
 import os
 import signal
-import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, Sequence
 
-from . import backoff, info, install, issuance, lineage, locks, metrics, push, reloads, times
+from . import backoff, commands, info, install, issuance, lineage, locks, metrics, push, reloads, times
 from .connection import CONFIG_DIR
 from .errors import AcmeError, ConfigError
 from .spec import CertificateSpec, renew_before, validated
@@ -44,18 +43,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="zerodowntime-acme", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--config-dir", default=CONFIG_DIR, help="default: %(default)s")
     parser.add_argument("--now", help=argparse.SUPPRESS)  # tests: the engine's clock, ISO 8601 UTC
-    commands = parser.add_subparsers(dest="command", required=True)
-    renew = commands.add_parser("renew", help="renew the certificates that are due, then reload nginx once")
+    subcommands = parser.add_subparsers(dest="command", required=True)
+    renew = subcommands.add_parser("renew", help="renew the certificates that are due, then reload nginx once")
     renew.add_argument("--force", action="store_true", help="renew now, whatever the decision")
     renew.add_argument("--verbose", "-v", action="store_true", help="also print the certificates with nothing to do")
     renew.add_argument("names", nargs="*", metavar="NAME", help="only these certificates (default: all)")
-    status = commands.add_parser("status", help="show each certificate's names, expiry and next renewal")
+    status = subcommands.add_parser("status", help="show each certificate's names, expiry and next renewal")
     status.add_argument("--json", action="store_true", help="one JSON list, for monitoring")
-    placeholder = commands.add_parser("placeholder", help="put a self-signed pair where no certificate exists")
+    placeholder = subcommands.add_parser("placeholder", help="put a self-signed pair where no certificate exists")
     placeholder.add_argument("names", nargs="+", metavar="NAME")
-    commands.add_parser("receive", help="install a certificate that the pool's issuer sends on stdin "
-                                        "(the forced command of its SSH key)")
-    commands.add_parser("push", help="a pool's issuer: send each member what it lacks (renew does it too)")
+    subcommands.add_parser("receive", help="install a certificate that the pool's issuer sends on stdin "
+                                           "(the forced command of its SSH key)")
+    subcommands.add_parser("push", help="a pool's issuer: send each member what it lacks (renew does it too)")
     args = parser.parse_args(argv)
     log = Log(verbose=getattr(args, "verbose", False) or args.command != "renew")
     try:
@@ -178,22 +177,22 @@ def _reload_if_pending(config_dir: str, specs: list[CertificateSpec], log: Log) 
     if not seen:
         return "none"
     names = sorted({n for marker in seen.values() for n in marker["names"]})
-    commands = dict(DEFAULT_COMMANDS, **_read_json(os.path.join(config_dir, "renew.json"), default={}))
+    server_commands = dict(DEFAULT_COMMANDS, **_read_json(os.path.join(config_dir, "renew.json"), default={}))
     for step in ("validate", "reload"):
-        if step == "validate" and not commands.get(step):
+        if step == "validate" and not server_commands.get(step):
             continue  # a server without a configuration check
         try:
-            done = subprocess.run(commands[step], capture_output=True, text=True, check=False, timeout=120)
+            done = commands.run(server_commands[step], timeout=120)
             problem = f"({done.returncode}): {(done.stderr or done.stdout).strip()}" if done.returncode else ""
-        except (OSError, subprocess.TimeoutExpired) as exc:
+        except commands.CommandError as exc:
             problem = f"({exc})"
         if problem:
-            log.always(f"nginx: {' '.join(commands[step])} failed {problem}; nginx keeps serving the previous "
+            log.always(f"nginx: {' '.join(server_commands[step])} failed {problem}; nginx keeps serving the previous "
                        f"certificates, and the next renew tries again ({', '.join(names)})")
             return "failed"
     for cert_dir, marker in seen.items():
         reloads.clear(cert_dir, marker)
-    log.always(f"nginx: configuration valid, reloaded with {' '.join(commands['reload'])} ({', '.join(names)})")
+    log.always(f"nginx: configuration valid, reloaded with {' '.join(server_commands['reload'])} ({', '.join(names)})")
     return "done"
 
 

@@ -14,11 +14,10 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
-import subprocess
 from dataclasses import dataclass
 from typing import Any
 
-from . import files, install, lineage, times
+from . import commands, files, install, lineage, times
 from .errors import AcmeError, ConfigError
 
 STATE_FILE = "delivered.json"
@@ -147,10 +146,10 @@ def _send(channel: Channel, member: dict[str, str], bundle: install.Bundle) -> N
         command += ["-o", f"BindAddress={channel.bind_address}"]
     command += [f"{channel.user}@{member['address']}", "zerodowntime-acme", "receive"]
     try:
-        done = subprocess.run(command, input=bundle.to_json(), capture_output=True, timeout=TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        done = commands.run(command, stdin=bundle.to_json(), timeout=TIMEOUT)
+    except commands.CommandError as exc:
         raise ConfigError(f"cannot send it to {member['host']} ({member['address']}): {exc}") from exc
     if done.returncode != 0:
-        said = (done.stdout or done.stderr).decode("utf-8", "replace").strip().splitlines()
+        said = (done.stdout or done.stderr).strip().splitlines()
         raise ConfigError(f"{member['host']} ({member['address']}) did not take it (exit {done.returncode}): "
                           f"{said[-1] if said else 'no answer'}")

@@ -7,10 +7,15 @@ import datetime
 import json
 import os
 
+import pytest
+
 from ansible_collections.zerodowntime.acme.plugins.module_utils import cli
 from tools.testbed.hostile import Rule, throttle
 
 from .conftest import fqdn
+
+# The host CLI, in-process: the controller matrix does not repeat it.
+pytestmark = pytest.mark.controller_independent
 
 
 def _config(testbed, folder: str, label: str, **spec) -> str:

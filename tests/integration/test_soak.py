@@ -27,12 +27,16 @@ import subprocess
 import sys
 import time
 
+import pytest
 from cryptography import x509
 
 from ansible_collections.zerodowntime.acme.plugins.module_utils import cli, lineage, reloads, renewal
 from tools.testbed.hostile import Forger, Rule, Upstream, certificates, rewrite, throttle
 
 from .conftest import ROOT, ansible_env
+
+# The host CLI, in-process, for a simulated year: the controller matrix does not repeat it.
+pytestmark = pytest.mark.controller_independent
 
 DAYS = 400
 RUNS = DAYS * 2

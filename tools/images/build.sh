@@ -2,6 +2,7 @@
 # Builds the Molecule base images locally (no registry is reachable here):
 #   zdt/debian:12, zdt/debian:13            debootstrap + docker import; nginx and python3, no init
 #   zdt/debian:12-systemd, zdt/debian:13-systemd   the same with systemd as PID 1
+#   zdt/controller:13                        Debian 13's Python 3.13 for the ansible-core 2.20/2.21 controllers
 # The mirror is the one this machine's apt already uses. Root file systems stay under DEST.
 # Usage: build.sh DEST
 set -eu
@@ -33,17 +34,16 @@ build_base() {  # VERSION SUITE
     rm -rf "$rootfs"
 }
 
-build_systemd() {  # VERSION
-    version=$1
-    if docker image inspect "zdt/debian:$version-systemd" >/dev/null 2>&1; then
+build_on() {  # BASE_VERSION TAG DOCKERFILE
+    if docker image inspect "$2" >/dev/null 2>&1; then
         return 0
     fi
-    echo "images: zdt/debian:$version-systemd"
-    docker build -q --network host --build-arg "BASE=zdt/debian:$version" -t "zdt/debian:$version-systemd" \
-        -f "$here/systemd.Dockerfile" "$here" >/dev/null
+    echo "images: $2"
+    docker build -q --network host --build-arg "BASE=zdt/debian:$1" -t "$2" -f "$here/$3" "$here" >/dev/null
 }
 
 build_base 12 bookworm
 build_base 13 trixie
-build_systemd 12
-build_systemd 13
+build_on 12 zdt/debian:12-systemd systemd.Dockerfile
+build_on 13 zdt/debian:13-systemd systemd.Dockerfile
+build_on 13 zdt/controller:13 controller.Dockerfile

@@ -1,0 +1,35 @@
+"""The host CLI's one way to start a program: no shell, output captured, a timeout always."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from ansible_collections.zerodowntime.acme.plugins.module_utils import commands
+
+
+def test_output_and_exit_code_come_back_as_text():
+    done = commands.run([sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"],
+                        timeout=30)
+    assert (done.returncode, done.stdout.strip(), done.stderr.strip()) == (3, "out", "err")
+
+
+def test_stdin_is_passed_and_nothing_goes_through_a_shell():
+    done = commands.run([sys.executable, "-c", "import sys; print(sys.stdin.read()[::-1])"], stdin=b"$(id);", timeout=30)
+    assert done.stdout.strip() == ";)di($"
+
+
+def test_a_missing_program_is_a_command_error():
+    with pytest.raises(commands.CommandError, match="No such file"):
+        commands.run(["/nonexistent/zdt-program"], timeout=30)
+
+
+def test_a_program_past_its_timeout_is_stopped_and_reported():
+    with pytest.raises(commands.CommandError, match=r"no answer within 0\.5 s"):
+        commands.run([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
+
+
+def test_undecodable_output_does_not_raise():
+    done = commands.run([sys.executable, "-c", "import sys; sys.stdout.buffer.write(b'\\xff ok')"], timeout=30)
+    assert done.stdout.endswith(" ok")
