@@ -16,11 +16,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tools.testbed.docker import ensure_engine_and_images  # noqa: E402
 from tools.testbed.pebble import Pebble  # noqa: E402
+from tools.testbed.tripwire import Tripwire  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 STATE = os.path.join(BUILD, "molecule-run")
-SCENARIOS = ["default", "fleet", "renewal", "pool"]
+SCENARIOS = ["default", "fleet", "renewal", "pool", "offline"]
 
 
 def main(scenarios: list[str]) -> int:
@@ -30,6 +31,7 @@ def main(scenarios: list[str]) -> int:
     os.makedirs(STATE)
     pebble = Pebble(os.path.join(STATE, "pebble"), acme_port=14300, management_port=15300,
                     dns_port=8353, dns_management_port=8355).start()
+    tripwire = Tripwire(os.path.join(STATE, "tripwire.log")).start()
     env = dict(
         os.environ,
         ZDT_PROJECT=ROOT,
@@ -38,6 +40,9 @@ def main(scenarios: list[str]) -> int:
         ZDT_PEBBLE_API_CA=pebble.ca_bundle,
         ZDT_PEBBLE_MANAGEMENT=f"https://127.0.0.1:{pebble.management_port}",
         ZDT_CHALLTESTSRV=f"http://127.0.0.1:{pebble.dns_management_port}",
+        # Where the `offline` scenario's CA would be: any connection there is logged.
+        ZDT_TRIPWIRE_URL=tripwire.url,
+        ZDT_TRIPWIRE_LOG=tripwire.log_path,
         # Molecule's and ansible-compat's state stay in the project.
         XDG_CACHE_HOME=os.path.join(BUILD, "cache"),
         MOLECULE_GLOB="molecule/*/molecule.yml",
@@ -50,6 +55,7 @@ def main(scenarios: list[str]) -> int:
             if subprocess.run(["molecule", "test", "-s", scenario], env=env, cwd=ROOT, check=False).returncode:
                 failed.append(scenario)
     finally:
+        tripwire.stop()
         pebble.stop()
     print(f"molecule: {len(scenarios or SCENARIOS) - len(failed)} passed, {len(failed)} failed", flush=True)
     return 1 if failed else 0

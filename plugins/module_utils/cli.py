@@ -125,7 +125,13 @@ def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, l
     state, dropped = backoff.load(state_path)
     for warning in dropped:
         log.always(f"backoff: {warning}")
-    for spec in loaded.select(names):
+    selected = loaded.select(names)
+    issuing = _issuing(config_dir)
+    if not issuing:
+        log.always("issuing is off (the role's zerodowntime_acme_issue is false): nothing is sent to any CA, and "
+                   "the placeholders stay until a play turns it on")
+        selected = []
+    for spec in selected:
         name = str(spec.name)
         waiting = backoff.waiting_until(state, name, run_at)
         if waiting and not force:
@@ -160,10 +166,19 @@ def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, l
         log.always(f"backoff: cannot write {state_path}: {exc}")
     reload = _reload_if_pending(config_dir, loaded.specs, log)
     failed += reload == "failed"
-    failed += _push(config_dir, loaded.specs, run_at, log)
+    failed += _push(config_dir, loaded.specs, run_at, log) if issuing else 0
     _write_metrics(config_dir, loaded, state, run_at, success=not failed, log=log)
     _syslog(f"renew: {changed} renewed, {failed} failed, {quiet} not due; reload: {reload}")
     return 1 if failed else 0
+
+
+def _issuing(config_dir: str) -> bool:
+    """renew.json's "issue": false while the role's zerodowntime_acme_issue is (a playbook's CI)."""
+    settings = _read_json(os.path.join(config_dir, "renew.json"), default={})
+    value = settings.get("issue", True) if isinstance(settings, dict) else True
+    if not isinstance(value, bool):
+        raise ConfigError(f"renew.json: issue is {value!r}; it must be true or false")
+    return value
 
 
 def _reload_if_pending(config_dir: str, specs: list[CertificateSpec], log: Log) -> str:
@@ -240,6 +255,8 @@ def _infos(specs: list[CertificateSpec]) -> list[info.Info]:
 
 def _status(config_dir: str, loaded: Loaded, as_json: bool, log: Log) -> int:
     infos = _infos(loaded.specs)
+    if not as_json and not _issuing(config_dir):
+        sys.stdout.write("issuing is off (zerodowntime_acme_issue: false): renew asks no CA\n")
     if as_json:
         listed = [dict(i.as_dict(), members=[asdict(m) for m in push.members(config_dir, spec)])
                   if spec.members else i.as_dict() for spec, i in zip(loaded.specs, infos)]

@@ -261,3 +261,36 @@ def test_a_server_without_a_configuration_check_is_only_reloaded(config, capsys)
     assert cli.main(["--config-dir", str(config), "renew", "one"]) == 0
     assert "reloaded with" in capsys.readouterr().out
     assert (config / "nginx-calls").read_text().splitlines() == ["reload"]
+
+
+def _issuing_off(config, value=False):
+    settings = json.loads((config / "renew.json").read_text())
+    (config / "renew.json").write_text(json.dumps(dict(settings, issue=value)))
+
+
+def test_with_issuing_off_renew_asks_no_ca_and_keeps_the_placeholders(config, capsys, monkeypatch):
+    assert cli.main(["--config-dir", str(config), "placeholder", "one", "two"]) == 0
+    _issuing_off(config)
+    capsys.readouterr()
+
+    def no_order(*args, **kwargs):
+        raise AssertionError("issuance.ensure was called with issuing off")
+
+    monkeypatch.setattr(cli.issuance, "ensure", no_order)
+    for argv in (["renew"], ["renew", "--force"], ["renew", "--force", "one"]):
+        assert cli.main(["--config-dir", str(config), *argv]) == 0
+        out = capsys.readouterr().out
+        assert "issuing is off (the role's zerodowntime_acme_issue is false): nothing is sent to any CA" in out
+        assert "FAILED" not in out
+    assert lineage.read(str(config / "live"), "one").cert.self_signed
+    assert not (config / "backoff.json").exists() or json.loads((config / "backoff.json").read_text()) == {}
+    assert cli.main(["--config-dir", str(config), "status"]) == 0
+    assert capsys.readouterr().out.startswith("issuing is off (zerodowntime_acme_issue: false)")
+    # An unknown name is still an error, so that a typo is not hidden by the mode.
+    assert cli.main(["--config-dir", str(config), "renew", "three"]) == 1
+
+
+def test_issue_in_renew_json_must_be_a_boolean(config, capsys):
+    _issuing_off(config, "no")
+    assert cli.main(["--config-dir", str(config), "renew"]) == 1
+    assert "renew.json: issue is 'no'; it must be true or false" in capsys.readouterr().out
