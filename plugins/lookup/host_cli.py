@@ -38,12 +38,16 @@ _raw:
   elements: str
 """
 
+import inspect
 import os
 import re
-from typing import Any
+import subprocess
+from typing import Any, Sequence
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.zerodowntime.acme.plugins.module_utils.commands import CommandError, Finished
 
 ENGINE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
 # Only a plain interpreter path may go into the #! line.
@@ -86,10 +90,28 @@ class _Engine(importlib.abc.MetaPathFinder, importlib.abc.InspectLoader):
 sys.meta_path.insert(0, _Engine())
 # The interpreter's own traceback printer reads source lines from files only; this one asks the loader.
 sys.excepthook = traceback.print_exception
+from zerodowntime_acme.commands import CommandError, Finished, use  # noqa: E402
+'''
+# After start_program's source: the engine gets its runner, then the CLI runs.
+MAIN = '''
+
+use(start_program)
 from zerodowntime_acme.cli import main  # noqa: E402
 
 raise SystemExit(main())
 '''
+
+
+def start_program(argv: Sequence[str], timeout: float, stdin: bytes | None) -> Finished:
+    """The host CLI's runner (commands.use); the script carries this function's source. Module code
+    starts programs only through run_command, and the CLI, run by cron, has no AnsibleModule."""
+    try:
+        done = subprocess.run(list(argv), input=stdin, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise CommandError(f"no answer within {timeout:g} s") from exc
+    except OSError as exc:
+        raise CommandError(str(exc)) from exc
+    return Finished(done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
 
 
 def engine_sources(engine_dir: str = ENGINE_DIR) -> dict[str, str]:
@@ -112,9 +134,12 @@ def render(python: str, engine_dir: str = ENGINE_DIR) -> str:
         "# Managed by Ansible (zerodowntime.acme): local changes are overwritten.",
         "# The host CLI of zerodowntime.acme. It carries the engine's modules, the very files the",
         "# collection's modules run, and imports them from SOURCES below: one file to install.",
+        "from __future__ import annotations",
+        "",
         "import importlib.abc",
         "import importlib.util",
         "import os",
+        "import subprocess",
         "import sys",
         "import traceback",
         "",
@@ -122,7 +147,7 @@ def render(python: str, engine_dir: str = ENGINE_DIR) -> str:
     ]
     lines += [f"    {name!r}: {source!r}," for name, source in engine_sources(engine_dir).items()]
     lines.append("}")
-    return "\n".join(lines) + RUNNER
+    return "\n".join(lines) + RUNNER + "\n\n" + inspect.getsource(start_program) + MAIN
 
 
 class LookupModule(LookupBase):

@@ -1,16 +1,17 @@
 # Copyright: zerodowntime.acme contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one place where the host CLI starts a program: nginx's check and reload, ssh to a pool member.
+"""How the host CLI starts a program: nginx's check and reload, ssh to a pool member.
 
-Modules run commands through AnsibleModule.run_command. The host CLI runs from cron, where there is
-no AnsibleModule, so it uses subprocess here: no shell, output captured, a timeout always.
+Modules start programs with AnsibleModule.run_command, and ansible-test keeps module code from
+starting them any other way. The host CLI runs from cron, where there is no AnsibleModule: its
+script (plugins/lookup/host_cli.py) hands the engine a runner with use() before it starts, and
+the engine asks for programs only through run(). No shell, output captured, a timeout always.
 """
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Optional, Sequence
 
 
 class CommandError(Exception):
@@ -24,11 +25,18 @@ class Finished:
     stderr: str
 
 
+# argv, timeout in seconds, stdin -> Finished, or CommandError.
+Runner = Callable[[Sequence[str], float, Optional[bytes]], Finished]
+_runner: Runner | None = None
+
+
+def use(runner: Runner) -> None:
+    """Called once by the host CLI's script, before the CLI runs."""
+    global _runner  # pylint: disable=global-statement  # set once, by the process's entry point
+    _runner = runner
+
+
 def run(argv: Sequence[str], *, timeout: float, stdin: bytes | None = None) -> Finished:
-    try:
-        done = subprocess.run(list(argv), input=stdin, capture_output=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise CommandError(f"no answer within {timeout:g} s") from exc
-    except OSError as exc:
-        raise CommandError(str(exc)) from exc
-    return Finished(done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
+    if _runner is None:
+        raise CommandError(f"cannot run {argv[0]}: this process has no runner (the host CLI's script sets one)")
+    return _runner(list(argv), timeout, stdin)

@@ -12,11 +12,16 @@ from dataclasses import dataclass
 
 import pytest
 
+from ansible_collections.zerodowntime.acme.plugins.lookup.host_cli import start_program
+from ansible_collections.zerodowntime.acme.plugins.module_utils import commands
 from tools.testbed.caddy import Caddy
 from tools.testbed.nginx import Nginx
 from tools.testbed.pebble import Pebble
 from tools.testbed.stack import ca_and_web
 from tools.testbed.hostile import Hostile
+
+# In-process runs of the host CLI start programs as its script does (plugins/lookup/host_cli.py).
+commands.use(start_program)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STATE = os.path.join(ROOT, "build", "integration")

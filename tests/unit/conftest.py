@@ -10,6 +10,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from ansible_collections.zerodowntime.acme.plugins.lookup.host_cli import start_program
+from ansible_collections.zerodowntime.acme.plugins.module_utils import commands
+
+# In-process runs of the host CLI start programs as its script does (plugins/lookup/host_cli.py).
+commands.use(start_program)
+
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 

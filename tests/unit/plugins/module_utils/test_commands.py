@@ -1,4 +1,5 @@
-"""The host CLI's one way to start a program: no shell, output captured, a timeout always."""
+"""How the host CLI starts programs: commands.run through the runner that the CLI's script installs
+(plugins/lookup/host_cli.py's start_program): no shell, output captured, a timeout always."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import sys
 
 import pytest
 
+from ansible_collections.zerodowntime.acme.plugins.lookup.host_cli import start_program
 from ansible_collections.zerodowntime.acme.plugins.module_utils import commands
+
+
+@pytest.fixture(autouse=True)
+def runner(monkeypatch):
+    monkeypatch.setattr(commands, "_runner", start_program)
 
 
 def test_output_and_exit_code_come_back_as_text():
@@ -33,3 +40,11 @@ def test_a_program_past_its_timeout_is_stopped_and_reported():
 def test_undecodable_output_does_not_raise():
     done = commands.run([sys.executable, "-c", "import sys; sys.stdout.buffer.write(b'\\xff ok')"], timeout=30)
     assert done.stdout.endswith(" ok")
+
+
+def test_without_a_runner_nothing_is_started(monkeypatch, tmp_path):
+    monkeypatch.setattr(commands, "_runner", None)
+    marker = tmp_path / "started"
+    with pytest.raises(commands.CommandError, match="this process has no runner"):
+        commands.run(["touch", str(marker)], timeout=30)
+    assert not marker.exists()
