@@ -7,6 +7,7 @@ SHELL      := /bin/bash
 ROOT       := $(CURDIR)
 BUILD      := $(ROOT)/build
 VENV       := $(BUILD)/venv
+DOCS_VENV  := $(BUILD)/docs-venv
 PY         := $(VENV)/bin/python
 COLL_ROOT  := $(BUILD)/collections
 COLL_LINK  := $(COLL_ROOT)/ansible_collections/zerodowntime/acme
@@ -24,12 +25,12 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 DEBIAN_LIBS := $(BUILD)/debian-libs
 
-.PHONY: all setup host venv pebble debian-libs collection demo test sanity lint unit integration molecule bench build lock clean
+.PHONY: all setup host venv pebble promtool debian-libs collection demo test sanity lint unit integration molecule controllers release bench build lock clean
 
 all: test
 
-## setup: Debian packages, venv, Pebble, Debian 12's engine libraries and the collection tree (idempotent)
-setup: host venv pebble debian-libs collection
+## setup: Debian packages, venv, Pebble, promtool, Debian 12's engine libraries and the collection tree (idempotent)
+setup: host venv pebble promtool debian-libs collection
 
 host:
 	sh tools/setup-host.sh
@@ -43,6 +44,11 @@ $(VENV)/.installed: requirements/test.txt requirements/constraints.txt | host
 pebble: $(BUILD)/pebble/bin/pebble
 $(BUILD)/pebble/bin/pebble: tools/fetch-pebble.sh tools/private-apt.sh | host
 	sh tools/fetch-pebble.sh $(BUILD)/pebble
+
+# Checks and unit-tests the shipped Prometheus alert rules (files/monitoring/).
+promtool: $(BUILD)/promtool/bin/promtool
+$(BUILD)/promtool/bin/promtool: tools/fetch-promtool.sh tools/private-apt.sh | host
+	sh tools/fetch-promtool.sh $(BUILD)/promtool
 
 # The libraries a Debian 12 managed host runs the engine on; unit tests run the engine on them too.
 debian-libs: $(DEBIAN_LIBS)/root/.complete
@@ -60,9 +66,9 @@ $(COLL_LINK):
 demo: setup
 	$(PY) -m tools.demo
 
-## test: everything CI runs
+## test: everything CI runs: the default controller (ansible-core 2.19) in full, then the matrix
 test: setup
-	$(MAKE) --no-print-directory sanity lint unit integration molecule
+	$(MAKE) --no-print-directory sanity lint unit integration molecule controllers release
 
 # ansible-test wants a real ansible_collections/NAMESPACE/NAME tree: copy the files git knows
 # there, as a repository of its own (inside this one, build/ is ignored and ansible-test would skip it).
@@ -88,6 +94,23 @@ integration: setup
 # Starts dockerd and builds the base images when needed, then runs every scenario against a local Pebble.
 molecule: setup
 	$(PY) tools/run_molecule.py
+
+# ansible-core 2.20 and 2.21 in a Debian 13 container: sanity, units, the integration tests that run
+# through ansible; molecule default on the newest (tools/run_controllers.py).
+controllers: setup
+	$(PY) tools/run_controllers.py
+
+## release: CHANGELOG.rst for galaxy.yml's version (antsibull-changelog release, when it has none),
+## the tarball installed into an empty collections path, ansible-doc on every plugin and role, the
+## HTML docs (antsibull-docs, Sphinx with warnings as errors) and a screenshot of the certificate
+## module's page in headless Chromium: build/release/ (tools/release.py)
+release: setup $(DOCS_VENV)/.installed
+	$(DOCS_VENV)/bin/python tools/release.py
+
+$(DOCS_VENV)/.installed: requirements/docs.txt | host
+	rm -rf $(DOCS_VENV) && /usr/bin/python3 -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/pip install -q --disable-pip-version-check -r requirements/docs.txt
+	touch $@
 
 ## bench: the module's no-op against ansible.builtin.stat, and the role's no-op converge of 10
 ## containers against a facts-and-ping play; recorded in bench/RESULTS.md

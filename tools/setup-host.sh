@@ -3,8 +3,9 @@
 # Idempotent: apt runs only when a package is missing.
 set -eu
 
-# caddy: its ACME server (acme_server) is the tests' second, independent CA.
-packages="nginx-light python3-venv openssl curl ca-certificates shellcheck docker.io debootstrap caddy"
+# caddy: its ACME server (acme_server) is the tests' second, independent CA. chromium: `make release`
+# renders the module's documentation page.
+packages="nginx-light python3-venv openssl curl ca-certificates shellcheck docker.io debootstrap caddy chromium"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -51,7 +51,7 @@ notes:
     growing pause, within O(timeout). A C(Retry-After) is honoured between one second and one day.
   - Answers larger than 1 MiB are refused.
 requirements:
-  - Python 3.9 or newer on the managed host.
+  - Python 3.11 or newer on the managed host (the oldest tested; Debian 12's).
   - cryptography (python3-cryptography).
   - acme (certbot's ACME library, python3-acme), needed only when a certificate is due.
 """
