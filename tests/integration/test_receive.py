@@ -13,9 +13,10 @@ import sys
 
 import pytest
 
+from ansible_collections.zerodowntime.acme.plugins.lookup.host_cli import render
 from ansible_collections.zerodowntime.acme.plugins.module_utils import install, lineage
 
-from .conftest import ROOT, ansible_env, fqdn, run_module
+from .conftest import fqdn, run_module
 
 POOL = "pool"
 
@@ -48,11 +49,18 @@ def member(testbed, tmp_path):
     return config
 
 
+def _host_cli(config, *command: str, payload: bytes | None = None) -> subprocess.CompletedProcess:
+    """The host CLI as the role installs it: the script the host_cli lookup renders."""
+    script = config / "zerodowntime-acme"
+    if not script.exists():
+        script.write_text(render(sys.executable), encoding="utf-8")
+        script.chmod(0o700)
+    return subprocess.run([str(script), "--config-dir", str(config), *command], input=payload,
+                          env={"PATH": os.environ["PATH"]}, capture_output=True, check=False)
+
+
 def _receive(config, payload: bytes) -> subprocess.CompletedProcess:
-    env = dict(ansible_env(), PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "build", "collections"), ROOT]))
-    code = ("import sys\nfrom ansible_collections.zerodowntime.acme.plugins.module_utils.cli import main\n"
-            f"sys.exit(main(['--config-dir', {str(config)!r}, 'receive']))")
-    return subprocess.run([sys.executable, "-c", code], input=payload, env=env, capture_output=True, check=False)
+    return _host_cli(config, "receive", payload=payload)
 
 
 def _versions(config) -> list[str]:
@@ -69,12 +77,8 @@ def test_receive_installs_reloads_once_and_says_where_it_came_from(member, issue
     again = _receive(member, issuer["newer"].to_json())
     assert again.returncode == 0 and b"is in place already" in again.stdout
     assert (member / "reloads").read_text() == "reload\n"  # nothing new: no reload
-    status = subprocess.run([sys.executable, "-c", (
-        "import sys\nfrom ansible_collections.zerodowntime.acme.plugins.module_utils.cli import main\n"
-        f"sys.exit(main(['--config-dir', {str(member)!r}, 'status']))")],
-        env=dict(ansible_env(), PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "build", "collections"), ROOT])),
-        capture_output=True, text=True, check=False)
-    assert "received from web1" in status.stdout, status.stdout + status.stderr
+    status = _host_cli(member, "status")
+    assert b"received from web1" in status.stdout, status.stdout + status.stderr
 
 
 def _replaced(bundle: install.Bundle, **changes) -> bytes:
@@ -108,13 +112,9 @@ def test_receive_refuses_an_older_version_and_keeps_the_newer(member, issuer):
 
 def test_a_member_never_orders_its_pool_certificate(member, testbed):
     requests_before = testbed.pebble.request_count()
-    env = dict(ansible_env(), PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "build", "collections"), ROOT]))
-    done = subprocess.run([sys.executable, "-c", (
-        "import sys\nfrom ansible_collections.zerodowntime.acme.plugins.module_utils.cli import main\n"
-        f"sys.exit(main(['--config-dir', {str(member)!r}, 'renew', '--force', '--verbose']))")],
-        env=env, capture_output=True, text=True, check=False)
+    done = _host_cli(member, "renew", "--force", "--verbose")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "issued on web1, which sends it to this host" in done.stdout
+    assert b"issued on web1, which sends it to this host" in done.stdout
     assert testbed.pebble.request_count() == requests_before
 
 

@@ -96,7 +96,11 @@ def _reloads(config: str) -> int:
 
 def _engine_process(code: str) -> subprocess.Popen:
     env = dict(ansible_env(), PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "build", "collections"), ROOT]))
-    return subprocess.Popen([sys.executable, "-c", "import json, sys\n" + code], env=env,
+    # As the host CLI's script does, the engine gets its runner for programs first.
+    runner = ("from ansible_collections.zerodowntime.acme.plugins.lookup.host_cli import start_program\n"
+              "from ansible_collections.zerodowntime.acme.plugins.module_utils import commands\n"
+              "commands.use(start_program)\n")
+    return subprocess.Popen([sys.executable, "-c", "import json, sys\n" + runner + code], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
