@@ -35,11 +35,14 @@ build_base() {  # VERSION SUITE
 }
 
 build_on() {  # BASE_VERSION TAG DOCKERFILE
-    if docker image inspect "$2" >/dev/null 2>&1; then
+    # Rebuilt when its Dockerfile changed: the image carries the file's hash as a label.
+    recipe=$(sha256sum "$here/$3" | cut -c1-16)
+    if [ "$(docker image inspect -f '{{ index .Config.Labels "zdt.recipe" }}' "$2" 2>/dev/null)" = "$recipe" ]; then
         return 0
     fi
     echo "images: $2"
-    docker build -q --network host --build-arg "BASE=zdt/debian:$1" -t "$2" -f "$here/$3" "$here" >/dev/null
+    docker build -q --network host --build-arg "BASE=zdt/debian:$1" --label "zdt.recipe=$recipe" -t "$2" \
+        -f "$here/$3" "$here" >/dev/null
 }
 
 build_base 12 bookworm

@@ -4,9 +4,10 @@
 ARG BASE
 FROM ${BASE}
 # git: ansible-test lists the collection's files with it; shellcheck: its sanity test; nginx (in
-# the base), openssl and caddy (the second CA): the integration tests'.
+# the base), openssl and caddy (the second CA): the integration tests'; docker-cli: Molecule's
+# connection to its instances (the host's engine, through the mounted socket).
 RUN apt-get update -q \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        python3-venv git shellcheck openssl caddy \
+        python3-venv git shellcheck openssl caddy docker-cli \
     && rm -rf /var/lib/apt/lists/*
 CMD ["/bin/bash"]
