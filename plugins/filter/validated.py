@@ -9,7 +9,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import names
+from ansible_collections.zerodowntime.acme.plugins.module_utils import keyaccess, names
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
 
 
@@ -17,6 +17,10 @@ def validated(certificate: Any) -> dict[str, Any]:
     if not isinstance(certificate, Mapping) or "domains" not in certificate:
         raise AnsibleFilterError(f"validated wants a certificate with 'domains', not {certificate!r}")
     try:
+        # Whether key_owner and key_group exist is the host's business: the module checks it there.
+        keyaccess.parse_mode(certificate.get("key_mode"))
+        keyaccess.check_account("key_owner", certificate.get("key_owner"))
+        keyaccess.check_account("key_group", certificate.get("key_group"))
         return {"name": names.lineage_name(certificate["domains"], certificate.get("name")),
                 "domains": names.normalize(certificate["domains"])}
     except ConfigError as exc:

@@ -27,7 +27,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, Sequence
 
-from . import backoff, commands, info, install, issuance, lineage, locks, metrics, push, reloads, times
+from . import backoff, commands, info, install, issuance, keyaccess, lineage, locks, metrics, push, reloads, times
 from .connection import CONFIG_DIR
 from .errors import AcmeError, ConfigError
 from .spec import CertificateSpec, renew_before, validated
@@ -149,7 +149,10 @@ def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, l
                        f"(attempt {entry['failures']}; next try after {entry['next_attempt'][:16]} UTC)")
             continue
         backoff.succeeded(state, name)
-        if outcome.changed:
+        if outcome.changed and not outcome.renewed:
+            changed += 1
+            log.always(f"{name}: not renewed, but its files were put right: {'; '.join(outcome.repaired)}")
+        elif outcome.changed:
             changed += 1
             log.always(f"{name}: renewed ({outcome.reason}); serial {outcome.serial}, expires {outcome.not_after}")
             for warning in outcome.warnings:
@@ -289,7 +292,8 @@ def _receive(config_dir: str, loaded: Loaded, log: Log) -> int:
     if spec.issuer != bundle.issuer:
         raise ConfigError(f"'{bundle.name}' is issued on {spec.issuer or 'this host'}, not on {bundle.issuer}; "
                           "nothing was installed")
-    outcome = install.install(spec.cert_dir, bundle.name, spec.domains, bundle)
+    outcome = install.install(spec.cert_dir, bundle.name, spec.domains, bundle, combined=spec.combined,
+                              access=keyaccess.resolve(spec.key_owner, spec.key_group, spec.key_mode))
     log.always(f"{bundle.name}: {outcome.reason}; serial {outcome.serial}, expires {outcome.not_after}")
     for warning in outcome.warnings:
         log.always(f"{bundle.name}: warning: {warning}")
@@ -308,7 +312,9 @@ def _placeholder(loaded: Loaded, names: Sequence[str], log: Log) -> int:
                 continue
             key = keys.generate(spec.key_type)
             lineage.write(spec.cert_dir, name, keys.to_pem(key), keys.self_signed(key, spec.domains),
-                          {"placeholder": True, "domains": spec.domains})
+                          {"placeholder": True, "domains": spec.domains},
+                          access=keyaccess.resolve(spec.key_owner, spec.key_group, spec.key_mode),
+                          combined=spec.combined)
         log.detail(f"{name}: self-signed placeholder written; the first renew replaces it")
     return 0
 

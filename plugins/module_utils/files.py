@@ -41,29 +41,33 @@ def write_json(path: str, data: dict[str, Any], mode: int = 0o644) -> None:
     replace(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode(), mode)
 
 
-def replace(path: str, data: bytes, mode: int = 0o644) -> None:
+def replace(path: str, data: bytes, mode: int = 0o644, uid: int = -1, gid: int = -1) -> None:
     """Write `data` to a new, randomly named file beside `path` (fsynced, with `mode` whatever the
-    umask), then rename it over `path`. A link at `path` is replaced, never followed."""
+    umask, and `uid`/`gid` unless -1), then rename it over `path`. A link at `path` is replaced,
+    never followed."""
     folder = os.path.dirname(path) or "."
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
-        _fill(fd, data, mode)
+        _fill(fd, data, mode, uid, gid)
         os.replace(tmp, path)
     except BaseException:
         _unlink_quietly(tmp)
         raise
 
 
-def write_new(path: str, data: bytes, mode: int) -> None:
-    """Create `path` with `mode` (whatever the umask), write `data` and fsync it. Refuses a path
-    that exists already, a link included."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
-    _fill(fd, data, mode)
+def write_new(path: str, data: bytes, mode: int, uid: int = -1, gid: int = -1) -> None:
+    """Create `path` with `mode` (whatever the umask) and `uid`/`gid` (unless -1), write `data` and
+    fsync it. Refuses a path that exists already, a link included."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode & 0o600)
+    _fill(fd, data, mode, uid, gid)
 
 
-def _fill(fd: int, data: bytes, mode: int) -> None:
-    """Write all of `data` to the new file `fd`, set its mode, fsync and close it."""
+def _fill(fd: int, data: bytes, mode: int, uid: int = -1, gid: int = -1) -> None:
+    """Write all of `data` to the new file `fd`, give it its owner and mode, fsync and close it.
+    The owner comes first, so that the file is never readable by the group it is leaving."""
     try:
+        if uid != -1 or gid != -1:
+            os.fchown(fd, uid, gid)
         os.fchmod(fd, mode)
         view = memoryview(data)
         while view:

@@ -19,7 +19,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from . import certcheck, lineage, locks, names, reloads, times
+from . import certcheck, keyaccess, lineage, locks, names, reloads, times
 from .errors import AcmeError, ConfigError
 from .issuance import Outcome
 
@@ -88,9 +88,11 @@ def export(cert_dir: str, name: str, issuer: str) -> Bundle:
 
 
 def install(cert_dir: str, name: str, domains: list[str], bundle: Bundle, *, check_mode: bool = False,
-            now: datetime.datetime | None = None) -> Outcome:
+            now: datetime.datetime | None = None, access: keyaccess.Access = lineage.ROOT_ONLY,
+            combined: bool = False) -> Outcome:
     """Make lineage `name` hold the bundle's certificate, after checking it (see the module's
-    docstring). Not changed when that very certificate is in place already."""
+    docstring), its key files with `access` (and combined.pem with `combined`). Not changed when that
+    very certificate is in place already and the key files' access is right."""
     # 1. Check what arrived against what this host expects.
     wanted = names.normalize(domains)
     name = names.check_lineage_name(name)
@@ -109,15 +111,27 @@ def install(cert_dir: str, name: str, domains: list[str], bundle: Bundle, *, che
     fullchain_pem = certcheck.to_pem(chain)
     leaf_pem = lineage.split_fullchain(fullchain_pem)[0]
 
+    files = _Files(keys.to_pem(private_key), fullchain_pem, leaf_pem, access, combined)
     if check_mode:
-        return _install(cert_dir, name, wanted, bundle, keys.to_pem(private_key), fullchain_pem, leaf_pem, True)
+        return _install(cert_dir, name, wanted, bundle, files, True)
     lineage.check_writable(cert_dir, name)
     with locks.holding(cert_dir):
-        return _install(cert_dir, name, wanted, bundle, keys.to_pem(private_key), fullchain_pem, leaf_pem, False)
+        return _install(cert_dir, name, wanted, bundle, files, False)
 
 
-def _install(cert_dir: str, name: str, wanted: list[str], bundle: Bundle, key_pem: bytes, fullchain_pem: bytes,
-             leaf_pem: bytes, check_mode: bool) -> Outcome:
+@dataclass(frozen=True)
+class _Files:
+    """What goes on disk: the checked pair, and the key files' access."""
+
+    key_pem: bytes
+    fullchain_pem: bytes
+    leaf_pem: bytes
+    access: keyaccess.Access
+    combined: bool
+
+
+def _install(cert_dir: str, name: str, wanted: list[str], bundle: Bundle, files: _Files, check_mode: bool) -> Outcome:
+    leaf_pem = files.leaf_pem
     # 2. Compare with what is in place: the same certificate is no change, an older one is refused.
     current = lineage.read(cert_dir, name)
     new = lineage.cert_info(leaf_pem)
@@ -137,14 +151,26 @@ def _install(cert_dir: str, name: str, wanted: list[str], bundle: Bundle, key_pe
                       not_after=times.iso(new.not_after), serial=new.serial,
                       diff={"before": {"serial": before.serial, "not_after": times.iso(before.not_after)} if before else {},
                             "after": {"serial": new.serial, "not_after": times.iso(new.not_after)}})
-    if same or check_mode:
+    if same:  # the key files may still have drifted
+        outcome.repaired = lineage.keep_access(cert_dir, name, files.access, files.combined, dry_run=check_mode)
+        if outcome.repaired:
+            outcome.changed = True
+            outcome.reason += f"; files put right: {'; '.join(outcome.repaired)}"
+        return outcome
+    if check_mode:
         return outcome
     # 3. Swap it in, as an issuance does, and note that the server must reload.
     meta: dict[str, Any] = {"directory_url": bundle.directory_url, "received_from": bundle.issuer,
                             "domains": wanted, "key_type": new.key_type, "issued_at": bundle.issued_at,
                             "received_at": times.iso(times.now()), "ari": bundle.ari}
-    written = lineage.write(cert_dir, name, key_pem, fullchain_pem, meta)
+    written = lineage.write(cert_dir, name, files.key_pem, files.fullchain_pem, meta, access=files.access,
+                            combined=files.combined)
     outcome.warnings.extend(written.warnings)
+    outcome.renewed = True
+    try:  # the kept versions get the same access as the new one
+        outcome.repaired = lineage.keep_access(cert_dir, name, files.access, files.combined)
+    except OSError as exc:
+        outcome.warnings.append(f"the previous versions of '{name}' keep their old key access: {exc}")
     try:
         reloads.mark(cert_dir, name, times.now())
     except (OSError, AcmeError) as exc:

@@ -9,12 +9,13 @@ challenges, finalize), check what it sent, and store the new files as one atomic
 from __future__ import annotations
 
 import datetime
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import ari, lineage, locks, reloads, renewal, times, webroot
+from . import ari, keyaccess, lineage, locks, reloads, renewal, times, webroot
 from .connection import CAConnection
-from .errors import AcmeError, ChallengeError
+from .errors import AcmeError, ChallengeError, StorageError
 from .spec import CertificateSpec, renew_before, validated
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     diff: dict[str, dict[str, Any]] = field(default_factory=dict)
     replaces: str | None = None
+    renewed: bool = False  # a new version was written (changed may also mean only `repaired`)
+    repaired: list[str] = field(default_factory=list)  # key files whose owner, group or mode were put right
 
 
 def ensure(spec: CertificateSpec, *, force: bool = False, check_mode: bool = False,
@@ -47,19 +50,24 @@ def ensure(spec: CertificateSpec, *, force: bool = False, check_mode: bool = Fal
     with `force` (for this run only: it is never part of a stored spec)."""
     # 1. Check the input: every mistake is reported before anything is ordered or written.
     spec = validated(spec)
+    access = keyaccess.resolve(spec.key_owner, spec.key_group, spec.key_mode)  # this host's users
     now = now or times.now()
     if spec.issuer:
-        return _member(spec)
+        if check_mode:
+            return _member(spec, access, check_mode)
+        with locks.holding(spec.cert_dir):
+            return _member(spec, access, check_mode)
     if check_mode:
-        return _ensure(spec, force, check_mode, now)
+        return _ensure(spec, access, force, check_mode, now)
     # Every writer of a cert_dir (a play, cron's renew, placeholder) holds its lock while it
     # decides and writes.
     lineage.check_writable(spec.cert_dir, str(spec.name))
     with locks.holding(spec.cert_dir):
-        return _ensure(spec, force, check_mode, now)
+        return _ensure(spec, access, force, check_mode, now)
 
 
-def _ensure(spec: CertificateSpec, force: bool, check_mode: bool, now: datetime.datetime) -> Outcome:
+def _ensure(spec: CertificateSpec, access: keyaccess.Access, force: bool, check_mode: bool,
+            now: datetime.datetime) -> Outcome:
     name = str(spec.name)  # set by validated()
 
     # 2. Read what is on disk and decide. Not due: return now, with no network and no ACME import,
@@ -72,6 +80,7 @@ def _ensure(spec: CertificateSpec, force: bool, check_mode: bool, now: datetime.
     outcome = _outcome(spec, name, current, decision)
     outcome.warnings.extend([ari_warning] if ari_warning else [])
     if not decision.due:
+        _keep_access(spec, name, access, outcome, check_mode)
         return outcome
     lineage.check_writable(spec.cert_dir, name)  # before anything is ordered, in check mode too
     if check_mode:
@@ -131,14 +140,21 @@ def _ensure(spec: CertificateSpec, force: bool, check_mode: bool, now: datetime.
     meta = {"directory_url": spec.ca.directory_url, "account_url": account_url, "domains": spec.domains,
             "key_type": spec.key_type, "profile_requested": spec.profile, "profile": profile, "ari": has_ari,
             "issued_at": times.iso(times.now())}
-    written = lineage.write(spec.cert_dir, name, keys.to_pem(private_key), fullchain_pem, meta)
+    written = lineage.write(spec.cert_dir, name, keys.to_pem(private_key), fullchain_pem, meta,
+                            access=access, combined=spec.combined)
     outcome.warnings.extend(written.warnings)
+    try:  # the kept versions get the same access as the new one
+        repaired = lineage.keep_access(spec.cert_dir, name, access, spec.combined)
+    except OSError as exc:
+        repaired = []
+        outcome.warnings.append(f"the previous versions of '{name}' keep their old key access: {exc}")
     outcome.warnings.extend(_after_swap(spec.cert_dir, name, leaf_pem, new_window))
     issued = lineage.read(spec.cert_dir, name)
     if issued is None or issued.cert is None:  # the files were just written: only a disk fault gets here
         issued = lineage.Lineage(name, written.paths, lineage.cert_info(leaf_pem), pem=leaf_pem)
     result = _outcome(spec, name, issued, decision)
-    result.changed = True
+    result.changed = result.renewed = True
+    result.repaired = repaired
     # By the same rule as the next run (the CA's window, never later than the lifetime fraction).
     after = renewal.decide(issued, domains=spec.domains, key_type=spec.key_type, directory_url=spec.ca.directory_url,
                            force=False, now=times.now(), renew_before=renew_before(spec.renew_before_days),
@@ -151,15 +167,29 @@ def _ensure(spec: CertificateSpec, force: bool, check_mode: bool, now: datetime.
     return result
 
 
-def _member(spec: CertificateSpec) -> Outcome:
+def _member(spec: CertificateSpec, access: keyaccess.Access, check_mode: bool) -> Outcome:
     """A pool member's certificate: never ordered here, not even when due or forced; the issuer
-    sends it."""
+    sends it. Its key files' access is kept, as for any certificate."""
     name = str(spec.name)
     current = lineage.read(spec.cert_dir, name)
     outcome = _outcome(spec, name, current, renewal.Decision(False, "", None))
     outcome.reason = (f"issued on {spec.issuer}, which sends it to this host (a pool member never orders it)"
                       + ("" if current and current.cert else "; not received yet"))
+    _keep_access(spec, name, access, outcome, check_mode)
     return outcome
+
+
+def _keep_access(spec: CertificateSpec, name: str, access: keyaccess.Access, outcome: Outcome,
+                 check_mode: bool) -> None:
+    """Not renewed, but the key's owner, group or mode drifted, or combined changed: put them right."""
+    try:
+        outcome.repaired = lineage.keep_access(spec.cert_dir, name, access, spec.combined, dry_run=check_mode)
+    except OSError as exc:
+        raise StorageError(f"cannot give the key files of '{name}' their owner, group and mode: {exc}; "
+                           "run as root, or fix key_owner and key_group") from exc
+    if outcome.repaired:
+        outcome.changed = True
+        outcome.reason += f"; files put right: {'; '.join(outcome.repaired)}"
 
 
 def _after_swap(cert_dir: str, name: str, leaf_pem: bytes, window: ari.Window | None) -> list[str]:
@@ -251,7 +281,8 @@ def _outcome(spec: CertificateSpec, name: str, current: lineage.Lineage | None,
         reason=decision.reason,
         name=name,
         domains=cert.domains if cert else [],
-        paths=lineage.paths_for(spec.cert_dir, name).as_dict(),
+        paths=dict(lineage.paths_for(spec.cert_dir, name).as_dict(),
+                   **({"combined": os.path.join(spec.cert_dir, name, lineage.COMBINED)} if spec.combined else {})),
         not_before=times.iso(cert.not_before) if cert else None,
         not_after=times.iso(cert.not_after) if cert else None,
         serial=cert.serial if cert else None,

@@ -8,6 +8,7 @@ Layout under `cert_dir`:
     .versions/NAME/7/privkey.pem      0600
     .versions/NAME/7/cert.pem  chain.pem  fullchain.pem
     .versions/NAME/7/meta.json        where it came from, and a summary of cert.pem
+    .versions/NAME/7/combined.pem     key, leaf and chain in one file, with the key's access (combined)
     .versions/NAME/6/...              the previous version, kept
 
 The summary (with cert.pem's SHA-256) lets a run with nothing due decide without loading
@@ -29,11 +30,15 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import files, times
+from . import files, keyaccess, times
 from .errors import ConfigError, StorageError
 
 FILES = ("privkey.pem", "cert.pem", "chain.pem", "fullchain.pem")
 META = "meta.json"
+COMBINED = "combined.pem"
+# The files that hold the private key, and so get the key's owner, group and mode.
+KEY_FILES = ("privkey.pem", COMBINED)
+ROOT_ONLY = keyaccess.Access(-1, -1, 0o600)
 VERSIONS = ".versions"
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.+?\r?\n-----END CERTIFICATE-----\r?\n?", re.S)
 
@@ -174,9 +179,11 @@ class Written:
     warnings: list[str]
 
 
-def write(cert_dir: str, name: str, key_pem: bytes, fullchain_pem: bytes, meta: dict[str, Any]) -> Written:
-    """Install a new version of lineage `name` as one atomic swap; keep the previous version.
-    Callers hold the cert_dir lock (locks.holding)."""
+def write(cert_dir: str, name: str, key_pem: bytes, fullchain_pem: bytes, meta: dict[str, Any],
+          access: keyaccess.Access = ROOT_ONLY, combined: bool = False) -> Written:
+    """Install a new version of lineage `name` as one atomic swap; keep the previous version. The
+    key files get `access` before the swap; with `combined`, combined.pem too. Callers hold the
+    cert_dir lock (locks.holding)."""
     cert_pem, chain_pem = split_fullchain(fullchain_pem)
     versions_dir = os.path.join(cert_dir, VERSIONS, name)
     link = os.path.join(cert_dir, name)
@@ -186,14 +193,19 @@ def write(cert_dir: str, name: str, key_pem: bytes, fullchain_pem: bytes, meta: 
         previous = _current_version(link)
         version, folder = _new_version_folder(versions_dir)
         contents = {
-            "privkey.pem": (key_pem, 0o600),
-            "cert.pem": (cert_pem, 0o644),
-            "chain.pem": (chain_pem, 0o644),
-            "fullchain.pem": (cert_pem + chain_pem, 0o644),
-            META: (_meta_json(meta, cert_pem), 0o644),
+            "privkey.pem": key_pem,
+            "cert.pem": cert_pem,
+            "chain.pem": chain_pem,
+            "fullchain.pem": cert_pem + chain_pem,
+            META: _meta_json(meta, cert_pem),
         }
-        for filename, (data, mode) in contents.items():
-            files.write_new(os.path.join(folder, filename), data, mode)
+        if combined:
+            contents[COMBINED] = key_pem + cert_pem + chain_pem
+        for filename, data in contents.items():
+            if filename in KEY_FILES:
+                files.write_new(os.path.join(folder, filename), data, access.mode, access.uid, access.gid)
+            else:
+                files.write_new(os.path.join(folder, filename), data, 0o644)
         _fsync_dir(folder)
         _swap_link(link, os.path.join(VERSIONS, name, version))  # the commit point
     except OSError as exc:
@@ -209,6 +221,38 @@ def write(cert_dir: str, name: str, key_pem: bytes, fullchain_pem: bytes, meta: 
         warnings.append(f"the new certificate for '{name}' is in place, but cleaning up after it failed ({exc}); "
                         "old versions stay under .versions until the next renewal")
     return Written(paths_for(cert_dir, name), version, warnings)
+
+
+def keep_access(cert_dir: str, name: str, access: keyaccess.Access, combined: bool,
+                dry_run: bool = False) -> list[str]:
+    """Put the key files of every version back to `access`, and make combined.pem of the live
+    version agree with `combined` (written from its own key and fullchain, or removed everywhere).
+    Returns what changed (with dry_run, what would). Callers hold the cert_dir lock."""
+    versions_dir = os.path.join(cert_dir, VERSIONS, name)
+    try:
+        versions = sorted((v for v in os.listdir(versions_dir) if v.isdigit()), key=int)
+    except FileNotFoundError:
+        return []
+    live = _current_version(os.path.join(cert_dir, name))
+    changes = []
+    for version in versions:
+        folder = os.path.join(versions_dir, version)
+        if not combined and os.path.lexists(os.path.join(folder, COMBINED)):
+            if not dry_run:
+                os.unlink(os.path.join(folder, COMBINED))
+            changes.append(f"version {version}: {COMBINED} removed (combined is off)")
+        for filename in KEY_FILES:
+            changes += [f"version {version} {change}"
+                        for change in keyaccess.repair(os.path.join(folder, filename), access, dry_run)]
+    folder = os.path.join(versions_dir, live)
+    if combined and live in versions and not os.path.lexists(os.path.join(folder, COMBINED)):
+        if not dry_run:
+            with open(os.path.join(folder, "privkey.pem"), "rb") as key, \
+                    open(os.path.join(folder, "fullchain.pem"), "rb") as fullchain:
+                data = key.read() + fullchain.read()
+            files.replace(os.path.join(folder, COMBINED), data, access.mode, access.uid, access.gid)
+        changes.append(f"version {live}: {COMBINED} written")
+    return changes
 
 
 def _meta_json(meta: dict[str, Any], cert_pem: bytes) -> bytes:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from . import names, webroot
+from . import keyaccess, names, webroot
 from .connection import CONFIG_DIR, CAConnection
 from .errors import ConfigError
 from .options import check_path, check_types
@@ -48,6 +48,12 @@ class CertificateSpec:
     issuer: str | None = None
     # A pool issuer's certificate: the members to push it to, each {"host": NAME, "address": ADDRESS}.
     members: list[dict[str, str]] | None = None
+    # Who may read the private key (privkey.pem and combined.pem); None: the user who runs (root).
+    key_owner: str | None = None
+    key_group: str | None = None
+    key_mode: str | None = None
+    # combined.pem: key, leaf and chain in one file (haproxy, lighttpd, ZNC).
+    combined: bool = False
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> CertificateSpec:
@@ -63,7 +69,8 @@ _TYPES = {
     "webroot": str, "cert_dir": str, "name": (str, type(None)), "account_email": (str, type(None)),
     "terms_agreed": bool, "key_type": str, "reuse_key": bool, "self_check": bool,
     "profile": (str, type(None)), "profile_required": bool, "preferred_chain": (str, type(None)),
-    "issuer": (str, type(None)), "members": (list, type(None)),
+    "issuer": (str, type(None)), "members": (list, type(None)), "key_owner": (str, type(None)),
+    "key_group": (str, type(None)), "key_mode": (str, type(None)), "combined": bool,
 }
 
 
@@ -94,6 +101,9 @@ def validated(spec: CertificateSpec) -> CertificateSpec:
         if not isinstance(member, dict) or not ISSUER.fullmatch(str(member.get("host", ""))) \
                 or not ADDRESS.fullmatch(str(member.get("address", ""))):
             raise ConfigError(f"members holds {member!r}, not a {{host, address}} of a pool member")
+    keyaccess.parse_mode(spec.key_mode)
+    keyaccess.check_account("key_owner", spec.key_owner)
+    keyaccess.check_account("key_group", spec.key_group)
     ca = spec.ca.checked()
     webroot.check_webroot(spec.webroot)
     return dataclasses.replace(spec, domains=domains, name=name, ca=ca)

@@ -36,6 +36,7 @@ author:
 extends_documentation_fragment:
   - zerodowntime.acme.acme
   - zerodowntime.acme.acme.account
+  - zerodowntime.acme.key_access
   - zerodowntime.acme.attributes.actiongroup_acme
 attributes:
   check_mode:
@@ -179,6 +180,15 @@ EXAMPLES = r"""
     key_type: rsa2048
     terms_agreed: true
 
+- name: A mail server's certificate, readable by postfix and dovecot through ssl-cert, and one PEM for haproxy
+  zerodowntime.acme.certificate:
+    domains: [mail.example.org]
+    webroot: /var/www/well-known
+    terms_agreed: true
+    key_group: ssl-cert
+    key_mode: "0640"
+    combined: true  # haproxy: crt /etc/zerodowntime-acme/live/mail.example.org/combined.pem
+
 # Ad hoc, with the reload done by the module itself:
 # ansible web1 -b -m zerodowntime.acme.certificate \
 #   -a "domains=www.example.org webroot=/var/www/well-known terms_agreed=true
@@ -187,7 +197,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed:
-  description: Whether a new certificate was written (or, in check mode, would be).
+  description:
+    - Whether a new certificate was written, or the key files' access put right (or, in check mode,
+      would be).
   returned: always
   type: bool
 reason:
@@ -239,7 +251,7 @@ paths:
   type: dict
   contains:
     privkey:
-      description: The private key (mode 0600).
+      description: The private key (mode O(key_mode), 0600 by default).
       type: str
       sample: /etc/zerodowntime-acme/live/www.example.org/privkey.pem
     cert:
@@ -254,6 +266,19 @@ paths:
       description: Certificate and chain; use it for nginx's C(ssl_certificate).
       type: str
       sample: /etc/zerodowntime-acme/live/www.example.org/fullchain.pem
+    combined:
+      description: Key, certificate and chain in one file (with the key's access).
+      type: str
+      returned: when O(combined) is set
+      sample: /etc/zerodowntime-acme/live/www.example.org/combined.pem
+repaired:
+  description:
+    - The key files whose owner, group or mode were put back to O(key_owner), O(key_group) and
+      O(key_mode), and C(combined.pem) written or removed to agree with O(combined).
+  returned: when any
+  type: list
+  elements: str
+  sample: ["version 3 privkey.pem: mode 0644 -> 0640"]
 """
 
 import os
@@ -263,6 +288,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zerodowntime.acme.plugins.module_utils import connection, reloads
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
 from ansible_collections.zerodowntime.acme.plugins.module_utils.issuance import ensure
+from ansible_collections.zerodowntime.acme.plugins.module_utils.keyaccess import ARGUMENT_SPEC as KEY_ACCESS_SPEC
 from ansible_collections.zerodowntime.acme.plugins.module_utils.keytypes import KEY_TYPES
 from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import DEFAULT_CERT_DIR, CertificateSpec
 
@@ -283,6 +309,7 @@ ARGUMENT_SPEC = dict(
     profile=dict(type="str"),
     profile_required=dict(type="bool", default=False),
     preferred_chain=dict(type="str"),
+    **KEY_ACCESS_SPEC,
 )
 
 
@@ -308,6 +335,8 @@ def main() -> None:
     )
     if outcome.replaces:
         result["replaces"] = outcome.replaces
+    if outcome.repaired:
+        result["repaired"] = outcome.repaired
     if module._diff:
         result["diff"] = outcome.diff
     hook = params["deploy_hook"]

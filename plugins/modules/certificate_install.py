@@ -25,6 +25,7 @@ author:
   - zerodowntime.acme developers (@zerodowntime)
 extends_documentation_fragment:
   - zerodowntime.acme.lineage
+  - zerodowntime.acme.key_access
   - zerodowntime.acme.attributes.actiongroup_acme
 attributes:
   check_mode:
@@ -126,12 +127,22 @@ paths:
   description: The files of the lineage (see M(zerodowntime.acme.certificate)).
   returned: always
   type: dict
+repaired:
+  description:
+    - The key files whose owner, group or mode were put back to O(key_owner), O(key_group) and
+      O(key_mode), and C(combined.pem) written or removed to agree with O(combined).
+  returned: when any
+  type: list
+  elements: str
+  sample: ["version 2 privkey.pem: group root -> ssl-cert"]
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
 from ansible_collections.zerodowntime.acme.plugins.module_utils.install import Bundle, install
+from ansible_collections.zerodowntime.acme.plugins.module_utils.keyaccess import ARGUMENT_SPEC as KEY_ACCESS_SPEC
+from ansible_collections.zerodowntime.acme.plugins.module_utils.keyaccess import check_account, resolve
 from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import DEFAULT_CERT_DIR
 
 ARGUMENT_SPEC = dict(
@@ -144,6 +155,7 @@ ARGUMENT_SPEC = dict(
     directory_url=dict(type="str"),
     issued_at=dict(type="str"),
     ari=dict(type="bool", default=False),
+    **KEY_ACCESS_SPEC,
 )
 
 
@@ -154,13 +166,19 @@ def main() -> None:
                     issuer=params["issuer"], directory_url=params["directory_url"], issued_at=params["issued_at"],
                     ari=params["ari"])
     try:
-        outcome = install(params["cert_dir"], params["name"], params["domains"], bundle, check_mode=module.check_mode)
+        check_account("key_owner", params["key_owner"])
+        check_account("key_group", params["key_group"])
+        access = resolve(params["key_owner"], params["key_group"], params["key_mode"])
+        outcome = install(params["cert_dir"], params["name"], params["domains"], bundle, check_mode=module.check_mode,
+                          access=access, combined=params["combined"])
     except AcmeError as exc:
         module.fail_json(msg=str(exc))
     for warning in outcome.warnings:
         module.warn(warning)
     result = dict(changed=outcome.changed, reason=outcome.reason, name=outcome.name, serial=outcome.serial,
                   not_after=outcome.not_after, paths=outcome.paths)
+    if outcome.repaired:
+        result["repaired"] = outcome.repaired
     if module._diff:
         result["diff"] = outcome.diff
     module.exit_json(**result)

@@ -38,7 +38,9 @@ NAMES = ["a", "b", "b2", "key", "force", "hook", "hookfail", "check", "wrongroot
          # A year of cron (test_soak.py).
          "soak-short", "soak-classic",
          # A pool's certificate, issued here and received by a member (test_receive.py).
-         "pool"]
+         "pool",
+         # Who may read the key, and combined.pem (test_key_access.py).
+         "keygroup", "combined", "badmode"]
 DAY = 86400
 # As Let's Encrypt offers them (Pebble's own default stands in for `classic`).
 PROFILES = {

@@ -22,6 +22,10 @@ def test_names_come_back_as_the_module_sends_them():
     ({"domains": ["127.1"]}, "looks like an IP address"),
     ({"domains": "a.example"}, "must be a list of DNS names"),
     ({"names": ["a.example"]}, "wants a certificate with 'domains'"),
+    ({"domains": ["a.example"], "key_mode": "0644"}, "lets every user of the host read or change the private key"),
+    ({"domains": ["a.example"], "key_mode": 640}, "an octal mode in quotes"),
+    ({"domains": ["a.example"], "key_group": "ssl-cert;id"}, "key_group must be a user or group name"),
+    ({"domains": ["a.example"], "key_owner": "$(id)"}, "key_owner must be a user or group name"),
 ])
 def test_anything_the_module_refuses_is_a_filter_error(certificate, words):
     with pytest.raises(AnsibleFilterError, match=words):

@@ -294,3 +294,20 @@ def test_issue_in_renew_json_must_be_a_boolean(config, capsys):
     _issuing_off(config, "no")
     assert cli.main(["--config-dir", str(config), "renew"]) == 1
     assert "renew.json: issue is 'no'; it must be true or false" in capsys.readouterr().out
+
+
+def test_renew_puts_the_key_access_right_and_says_so_without_renewing(config, capsys):
+    _issue(config, "one")
+    _issue(config, "two")
+    spec = json.loads((config / "certificates" / "one.json").read_text())
+    (config / "certificates" / "one.json").write_text(json.dumps(dict(spec, key_group="nogroup", key_mode="0640")))
+    serial = lineage.read(str(config / "live"), "one").cert.serial
+    assert cli.main(["--config-dir", str(config), "renew"]) == 0
+    out = capsys.readouterr().out
+    assert "one: not renewed, but its files were put right: version 1 privkey.pem: group root -> nogroup, " \
+           "mode 0600 -> 0640" in out
+    assert "two" not in out and "renewed (" not in out
+    assert lineage.read(str(config / "live"), "one").cert.serial == serial
+    assert oct(os.stat(config / "live" / "one" / "privkey.pem").st_mode & 0o777) == "0o640"
+    assert cli.main(["--config-dir", str(config), "renew"]) == 0
+    assert capsys.readouterr().out == ""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import grp
 import json
+import os
+import stat
 
 import pytest
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import install, lineage, reloads
+from ansible_collections.zerodowntime.acme.plugins.module_utils import install, keyaccess, lineage, reloads
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError, ConfigError
 from tests.unit.conftest import NOW, make_cert
 
@@ -58,6 +61,22 @@ def test_a_bundle_that_does_not_fit_installs_nothing(tmp_path, bundle, words):
     with pytest.raises(AcmeError, match=words):
         install.install(str(tmp_path), "a.example", ["a.example"], bundle(), now=NOW)
     assert lineage.read(str(tmp_path), "a.example") is None
+
+
+def test_a_member_gets_the_key_access_it_asks_for_and_keeps_it(tmp_path):
+    access = keyaccess.Access(-1, grp.getgrnam("nogroup").gr_gid, 0o640)
+    bundle = _bundle()
+    first = install.install(str(tmp_path), "a.example", ["a.example"], bundle, now=NOW, access=access, combined=True)
+    assert first.changed and first.renewed
+    for filename in ("privkey.pem", "combined.pem"):
+        info = os.stat(tmp_path / "a.example" / filename)
+        assert (info.st_gid, stat.S_IMODE(info.st_mode)) == (access.gid, 0o640)
+    os.chmod(tmp_path / "a.example" / "privkey.pem", 0o600)
+    again = install.install(str(tmp_path), "a.example", ["a.example"], bundle, now=NOW, access=access, combined=True)
+    assert again.changed and not again.renewed and again.repaired == ["version 1 privkey.pem: mode 0600 -> 0640"]
+    assert "files put right" in again.reason
+    assert not install.install(str(tmp_path), "a.example", ["a.example"], bundle, now=NOW, access=access,
+                               combined=True).changed
 
 
 def test_check_mode_writes_nothing(tmp_path):

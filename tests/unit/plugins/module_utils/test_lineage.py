@@ -75,11 +75,11 @@ def test_crash_while_writing_leaves_the_old_pair_in_place(tmp_path, monkeypatch)
     real_write = files.write_new
     calls = []
 
-    def dies_on_third_file(path, data, mode, **kwargs):
+    def dies_on_third_file(path, data, mode, *args, **kwargs):
         calls.append(path)
         if len(calls) == 3:
             raise OSError(28, "No space left on device")
-        real_write(path, data, mode, **kwargs)
+        real_write(path, data, mode, *args, **kwargs)
 
     monkeypatch.setattr(files, "write_new", dies_on_third_file)
     new_key, new_chain = make_cert(["a.example"])
