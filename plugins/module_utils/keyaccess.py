@@ -84,6 +84,8 @@ def repair(path: str, access: Access, dry_run: bool = False) -> list[str]:
         changes = []
         if access.uid not in (-1, before.st_uid) or access.gid not in (-1, before.st_gid):
             if not dry_run:
+                # Narrow the mode first: the new owner or group never gets more than both modes allow.
+                os.fchmod(fd, stat.S_IMODE(before.st_mode) & access.mode)
                 os.fchown(fd, access.uid, access.gid)
             if access.uid not in (-1, before.st_uid):
                 changes.append(f"owner {_user(before.st_uid)} -> {_user(access.uid)}")

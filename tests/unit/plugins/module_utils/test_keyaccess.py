@@ -136,3 +136,21 @@ def test_a_link_planted_for_a_key_file_is_not_followed(tmp_path):
     with pytest.raises(OSError):
         keyaccess.repair(str(planted), keyaccess.Access(-1, NOGROUP, 0o640))
     assert _mode(target) == 0o600 and os.stat(target).st_gid != NOGROUP
+
+
+def test_a_new_group_never_gets_more_than_both_modes_allow(tmp_path, monkeypatch):
+    """From a group-writable 0660 to 0600 under another group: at the chown the mode is 0600 already."""
+    path = tmp_path / "privkey.pem"
+    path.write_text("key")
+    os.chmod(path, 0o660)
+    seen = []
+    chown = os.fchown
+
+    def watching_chown(fd, uid, gid):
+        seen.append(stat.S_IMODE(os.fstat(fd).st_mode))
+        chown(fd, uid, gid)
+
+    monkeypatch.setattr(os, "fchown", watching_chown)
+    assert keyaccess.repair(str(path), keyaccess.Access(-1, NOGROUP, 0o600)) == [
+        "privkey.pem: group root -> nogroup, mode 0660 -> 0600"]
+    assert seen == [0o600] and _mode(path) == 0o600
