@@ -9,7 +9,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import keyaccess, names
+from ansible_collections.zerodowntime.acme.plugins.module_utils import keyaccess, names, spec
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
 
 
@@ -21,6 +21,7 @@ def validated(certificate: Any) -> dict[str, Any]:
         keyaccess.parse_mode(certificate.get("key_mode"))
         keyaccess.check_account("key_owner", certificate.get("key_owner"))
         keyaccess.check_account("key_group", certificate.get("key_group"))
+        spec.check_followups(certificate.get("reload_services"), certificate.get("deploy_hook"))
         return {"name": names.lineage_name(certificate["domains"], certificate.get("name")),
                 "domains": names.normalize(certificate["domains"])}
     except ConfigError as exc:

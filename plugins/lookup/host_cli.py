@@ -41,8 +41,9 @@ _raw:
 import inspect
 import os
 import re
+import signal
 import subprocess
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
@@ -102,16 +103,27 @@ raise SystemExit(main())
 '''
 
 
-def start_program(argv: Sequence[str], timeout: float, stdin: bytes | None) -> Finished:
+def start_program(argv: Sequence[str], timeout: float, stdin: bytes | None,
+                  env: Mapping[str, str] | None) -> Finished:
     """The host CLI's runner (commands.use); the script carries this function's source. Module code
-    starts programs only through run_command, and the CLI, run by cron, has no AnsibleModule."""
+    starts programs only through run_command, and the CLI, run by cron, has no AnsibleModule.
+    The program gets a session of its own, so that a timeout ends what it started too (a deploy
+    hook's children)."""
     try:
-        done = subprocess.run(list(argv), input=stdin, capture_output=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise CommandError(f"no answer within {timeout:g} s") from exc
+        process = subprocess.Popen(list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=dict(os.environ, **env) if env else None, start_new_session=True)
     except OSError as exc:
         raise CommandError(str(exc)) from exc
-    return Finished(done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
+    try:
+        stdout, stderr = process.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.communicate()
+        raise CommandError(f"no answer within {timeout:g} s") from exc
+    return Finished(process.returncode, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"))
 
 
 def engine_sources(engine_dir: str = ENGINE_DIR) -> dict[str, str]:
@@ -139,6 +151,7 @@ def render(python: str, engine_dir: str = ENGINE_DIR) -> str:
         "import importlib.abc",
         "import importlib.util",
         "import os",
+        "import signal",
         "import subprocess",
         "import sys",
         "import traceback",

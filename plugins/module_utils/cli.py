@@ -7,6 +7,7 @@
     zerodowntime-acme placeholder NAME...                     a self-signed pair until the first issuance
     zerodowntime-acme receive < BUNDLE                        a pool member: install what its issuer sends
     zerodowntime-acme push                                    a pool's issuer: send the members what they lack
+    zerodowntime-acme services                                reload the other services of certificates that changed
 
 The role writes one JSON file per certificate (the module's options) to CONFIG_DIR/certificates/
 and the nginx commands to CONFIG_DIR/renew.json. `renew` prints nothing when nothing was renewed
@@ -27,7 +28,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, Sequence
 
-from . import backoff, commands, info, install, issuance, keyaccess, lineage, locks, metrics, push, reloads, times
+from . import backoff, commands, hooks, info, install, issuance, keyaccess, lineage, locks, metrics, push, reloads, times
 from .connection import CONFIG_DIR
 from .errors import AcmeError, ConfigError
 from .spec import CertificateSpec, renew_before, validated
@@ -55,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     subcommands.add_parser("receive", help="install a certificate that the pool's issuer sends on stdin "
                                            "(the forced command of its SSH key)")
     subcommands.add_parser("push", help="a pool's issuer: send each member what it lacks (renew does it too)")
+    subcommands.add_parser("services", help="reload the services and run the deploy hooks of the certificates "
+                                            "that changed since they last ran (renew does it too)")
     args = parser.parse_args(argv)
     log = Log(verbose=getattr(args, "verbose", False) or args.command != "renew")
     try:
@@ -69,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _receive(args.config_dir, loaded, log)
         if args.command == "push":
             return 1 if _push(args.config_dir, loaded.specs, now or times.now(), log) else 0
+        if args.command == "services":
+            with _lock(args.config_dir, log):
+                return 1 if _followups(loaded.specs, log) else 0
         return _placeholder(loaded, args.names, log)
     except LockTimeout:
         log.always(f"another renew still holds the lock after {LOCK_WAIT_SECONDS} s; giving up")
@@ -169,8 +175,10 @@ def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, l
         log.always(f"backoff: cannot write {state_path}: {exc}")
     reload = _reload_if_pending(config_dir, loaded.specs, log)
     failed += reload == "failed"
+    hook_failures = _followups(loaded.specs, log)
+    failed += len(hook_failures)
     failed += _push(config_dir, loaded.specs, run_at, log) if issuing else 0
-    _write_metrics(config_dir, loaded, state, run_at, success=not failed, log=log)
+    _write_metrics(config_dir, loaded, state, run_at, success=not failed, log=log, hook_failures=hook_failures)
     _syslog(f"renew: {changed} renewed, {failed} failed, {quiet} not due; reload: {reload}")
     return 1 if failed else 0
 
@@ -214,6 +222,23 @@ def _reload_if_pending(config_dir: str, specs: list[CertificateSpec], log: Log) 
     return "done"
 
 
+def _followups(specs: list[CertificateSpec], log: Log) -> list[hooks.Step]:
+    """After nginx: the other services and deploy hooks of the certificates that changed. Returns
+    the steps that failed; they run again at the next run."""
+    try:
+        steps = hooks.run_due(specs)
+    except AcmeError as exc:
+        log.always(f"services: {exc}")
+        return [hooks.Step("record", (), str(exc))]
+    for step in steps:
+        names = ", ".join(step.names)
+        if step.error:
+            log.always(f"{step.what} FAILED ({names}), tried again next run: {step.error}")
+        else:
+            log.always(f"{step.what}: done ({names})")
+    return [step for step in steps if step.error]
+
+
 def _push(config_dir: str, specs: list[CertificateSpec], now: datetime.datetime, log: Log) -> int:
     """A pool's issuer sends its members what they lack; returns the number of failed deliveries."""
     if not any(s.members for s in specs):
@@ -233,7 +258,7 @@ def _push(config_dir: str, specs: list[CertificateSpec], now: datetime.datetime,
 
 
 def _write_metrics(config_dir: str, loaded: Loaded, state: dict[str, dict[str, Any]], run_at: datetime.datetime,
-                   success: bool, log: Log) -> None:
+                   success: bool, log: Log, hook_failures: Sequence[hooks.Step] = ()) -> None:
     """The Prometheus textfile, when renew.json names one (the role's zerodowntime_acme_metrics_file),
     with every certificate, also those this run was not asked to renew."""
     path = _read_json(os.path.join(config_dir, "renew.json"), default={}).get("metrics_file")
@@ -245,7 +270,8 @@ def _write_metrics(config_dir: str, loaded: Loaded, state: dict[str, dict[str, A
     members = {str(s.name): push.members(config_dir, s) for s in loaded.specs if s.members}
     try:
         metrics.write(path, metrics.render(_infos(loaded.specs), failures, run_at=run_at, success=success,
-                                           reload_pending=pending, undelivered=undelivered, members=members))
+                                           reload_pending=pending, undelivered=undelivered, members=members,
+                                           hook_failures={s.what: s.names for s in hook_failures}))
     except OSError as exc:
         log.always(f"metrics: cannot write {path}: {exc}")
 
@@ -297,7 +323,8 @@ def _receive(config_dir: str, loaded: Loaded, log: Log) -> int:
     log.always(f"{bundle.name}: {outcome.reason}; serial {outcome.serial}, expires {outcome.not_after}")
     for warning in outcome.warnings:
         log.always(f"{bundle.name}: warning: {warning}")
-    return 1 if _reload_if_pending(config_dir, loaded.specs, log) == "failed" else 0
+    reload_failed = _reload_if_pending(config_dir, loaded.specs, log) == "failed"
+    return 1 if _followups(loaded.specs, log) or reload_failed else 0
 
 
 def _placeholder(loaded: Loaded, names: Sequence[str], log: Log) -> int:

@@ -5,13 +5,14 @@
 Modules start programs with AnsibleModule.run_command, and ansible-test keeps module code from
 starting them any other way. The host CLI runs from cron, where there is no AnsibleModule: its
 script (plugins/lookup/host_cli.py) hands the engine a runner with use() before it starts, and
-the engine asks for programs only through run(). No shell, output captured, a timeout always.
+the engine asks for programs only through run(). No shell, output captured, a timeout always
+(the runner ends the program's whole process group, so a hook's children go too).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 
 class CommandError(Exception):
@@ -25,8 +26,8 @@ class Finished:
     stderr: str
 
 
-# argv, timeout in seconds, stdin -> Finished, or CommandError.
-Runner = Callable[[Sequence[str], float, Optional[bytes]], Finished]
+# argv, timeout in seconds, stdin, variables added to the environment -> Finished, or CommandError.
+Runner = Callable[[Sequence[str], float, Optional[bytes], Optional[Mapping[str, str]]], Finished]
 _runner: Runner | None = None
 
 
@@ -36,7 +37,8 @@ def use(runner: Runner) -> None:
     _runner = runner
 
 
-def run(argv: Sequence[str], *, timeout: float, stdin: bytes | None = None) -> Finished:
+def run(argv: Sequence[str], *, timeout: float, stdin: bytes | None = None,
+        env: Mapping[str, str] | None = None) -> Finished:
     if _runner is None:
         raise CommandError(f"cannot run {argv[0]}: this process has no runner (the host CLI's script sets one)")
-    return _runner(list(argv), timeout, stdin)
+    return _runner(list(argv), timeout, stdin, dict(env) if env else None)

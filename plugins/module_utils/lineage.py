@@ -86,6 +86,11 @@ def version_folder(cert_dir: str, name: str) -> str:
     return os.path.realpath(os.path.join(cert_dir, name))
 
 
+def current_version(cert_dir: str, name: str) -> str:
+    """The live version's number ("" when there is none): it changes with every new version."""
+    return _current_version(os.path.join(cert_dir, name))
+
+
 def paths_for(cert_dir: str, name: str) -> Paths:
     base = os.path.join(cert_dir, name)
     return Paths(*(os.path.join(base, f) for f in FILES))

@@ -27,12 +27,14 @@ HELP = {
     "reload_pending": "1 while a new certificate waits for a web server reload that has not succeeded yet.",
     "pool_members_undelivered": "On a pool's issuer: the members that do not have the certificate's current version.",
     "pool_member_current": "On a pool's issuer: 1 when the member has the current version; serial is what it has.",
+    "hook_failed": "1 when a service reload or deploy hook failed in the last run (it runs again at the next).",
 }
 
 
 def render(infos: Iterable[Info], failures: Mapping[str, int], *, run_at: datetime.datetime, success: bool,
            reload_pending: bool = False, undelivered: Mapping[str, int] | None = None,
-           members: Mapping[str, Sequence[Any]] | None = None) -> str:
+           members: Mapping[str, Sequence[Any]] | None = None,
+           hook_failures: Mapping[str, Sequence[str]] | None = None) -> str:
     samples: dict[str, list[str]] = {metric: [] for metric in HELP}
     for one in infos:
         label = '{name="%s"}' % _escape(one.name)
@@ -54,6 +56,9 @@ def render(infos: Iterable[Info], failures: Mapping[str, int], *, run_at: dateti
         for member in states:
             labels = f'name="{_escape(name)}",member="{_escape(member.host)}",serial="{_escape(member.serial or "")}"'
             samples["pool_member_current"].append(f"{PREFIX}pool_member_current{{{labels}}} {int(member.current)}")
+    for step, names in sorted((hook_failures or {}).items()):
+        labels = f'step="{_escape(step)}",names="{_escape(",".join(names))}"'
+        samples["hook_failed"].append(f"{PREFIX}hook_failed{{{labels}}} 1")
     lines = []
     for metric, text in HELP.items():
         if samples[metric]:

@@ -19,6 +19,8 @@ from .keytypes import KEY_TYPES
 DEFAULT_CERT_DIR = CONFIG_DIR + "/live"
 ISSUER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
 ADDRESS = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:_-]{0,252}")
+# A systemd unit name: never an option to systemctl, never anything a shell would read.
+SERVICE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9:_.@-]{0,254}")
 # A certificate lives at most 398 days (CA/Browser Forum); renewing earlier than a year before
 # expiry would renew on every run.
 MAX_RENEW_BEFORE_DAYS = 365
@@ -54,6 +56,9 @@ class CertificateSpec:
     key_mode: str | None = None
     # combined.pem: key, leaf and chain in one file (haproxy, lighttpd, ZNC).
     combined: bool = False
+    # After a new version: the other services that use it (systemd units), and a shell command (hooks.py).
+    reload_services: list[str] | None = None
+    deploy_hook: str | None = None
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> CertificateSpec:
@@ -71,6 +76,7 @@ _TYPES = {
     "profile": (str, type(None)), "profile_required": bool, "preferred_chain": (str, type(None)),
     "issuer": (str, type(None)), "members": (list, type(None)), "key_owner": (str, type(None)),
     "key_group": (str, type(None)), "key_mode": (str, type(None)), "combined": bool,
+    "reload_services": (list, type(None)), "deploy_hook": (str, type(None)),
 }
 
 
@@ -81,6 +87,19 @@ def renew_before(days: int | None) -> datetime.timedelta | None:
     if isinstance(days, bool) or not isinstance(days, int) or not 0 < days <= MAX_RENEW_BEFORE_DAYS:
         raise ConfigError(f"renew_before_days must be a number of days from 1 to {MAX_RENEW_BEFORE_DAYS}, not {days!r}")
     return datetime.timedelta(days=days)
+
+
+def check_followups(services: Any, hook: Any) -> None:
+    """reload_services are systemd unit names; deploy_hook is one shell command."""
+    if services is not None and (not isinstance(services, list) or not all(isinstance(s, str) for s in services)):
+        raise ConfigError(f"reload_services must be a list of service names, not {services!r}")
+    for service in services or []:
+        if not SERVICE.fullmatch(service):
+            raise ConfigError(f"reload_services holds {service!r}, which is not a systemd service name (letters, "
+                              "digits and : _ . @ -, not starting with -); give the name only, as in 'postfix' "
+                              "or 'haproxy.service', and put commands in deploy_hook")
+    if hook is not None and (not isinstance(hook, str) or not hook.strip() or "\0" in hook):
+        raise ConfigError(f"deploy_hook must be a shell command, not {hook!r}")
 
 
 def validated(spec: CertificateSpec) -> CertificateSpec:
@@ -101,6 +120,7 @@ def validated(spec: CertificateSpec) -> CertificateSpec:
         if not isinstance(member, dict) or not ISSUER.fullmatch(str(member.get("host", ""))) \
                 or not ADDRESS.fullmatch(str(member.get("address", ""))):
             raise ConfigError(f"members holds {member!r}, not a {{host, address}} of a pool member")
+    check_followups(spec.reload_services, spec.deploy_hook)
     keyaccess.parse_mode(spec.key_mode)
     keyaccess.check_account("key_owner", spec.key_owner)
     keyaccess.check_account("key_group", spec.key_group)

@@ -126,13 +126,27 @@ options:
     type: int
   deploy_hook:
     description:
-      - A shell command run on the managed host only when a new certificate was written, for
-        example C(nginx -t && systemctl reload nginx). In a playbook, a handler is the idiomatic
-        way; the hook is what makes an ad-hoc C(ansible -m) renewal complete.
+      - A shell command run on the managed host after a new certificate was written, for example
+        C(nginx -t && systemctl reload nginx). In a playbook, a handler is the idiomatic way; the
+        hook is what makes an ad-hoc C(ansible -m) renewal complete. The
+        P(zerodowntime.acme.certificates#role) role stores it for cron's renewals as well.
       - It gets the environment variables E(RENEWED_LINEAGE) (the lineage folder) and
         E(RENEWED_DOMAINS) (space-separated names), as certbot's deploy hooks do.
-      - When it fails the task fails with its output, and the new certificate stays in place.
+      - When it fails the task fails with its output, and the new certificate stays in place. The
+        next run runs it again, whether or not the certificate is due, until it succeeds
+        (C(CERT_DIR/.hooks-done.json) records the version it last ran for).
+      - In a play, the task's C(timeout) keyword bounds it; the role's host CLI stops it after 600 s.
     type: str
+  reload_services:
+    description:
+      - The systemd services that use this certificate besides nginx (postfix, dovecot, haproxy),
+        reloaded with C(systemctl try-reload-or-restart) after a new certificate was written. A
+        service without a reload action is restarted, a stopped one stays stopped.
+      - Each is reloaded once per run, before O(deploy_hook). Like the hook, a reload that failed is
+        tried again by the next run.
+      - Unit names only (letters, digits, colons and C(_ . @ -)); anything else fails before any order.
+    type: list
+    elements: str
   self_check:
     description:
       - Before asking the CA to validate, fetch each challenge URL over plain HTTP from the
@@ -188,6 +202,15 @@ EXAMPLES = r"""
     key_group: ssl-cert
     key_mode: "0640"
     combined: true  # haproxy: crt /etc/zerodowntime-acme/live/mail.example.org/combined.pem
+
+- name: Reload the mail services when the certificate they share is renewed
+  zerodowntime.acme.certificate:
+    domains: [mail.example.org]
+    webroot: /var/www/well-known
+    terms_agreed: true
+    key_group: ssl-cert
+    key_mode: "0640"
+    reload_services: [postfix, dovecot]
 
 # Ad hoc, with the reload done by the module itself:
 # ansible web1 -b -m zerodowntime.acme.certificate \
@@ -279,15 +302,23 @@ repaired:
   type: list
   elements: str
   sample: ["version 3 privkey.pem: mode 0644 -> 0640"]
+hooks:
+  description:
+    - What ran after the new certificate (or, in check mode, would run), from O(reload_services)
+      and O(deploy_hook), in order. Also returned by a run that retried them after a failure.
+  returned: when any ran
+  type: list
+  elements: str
+  sample: ["reload postfix", "reload dovecot", "deploy hook of mail.example.org"]
 """
 
-import os
+import dataclasses
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import connection, reloads
+from ansible_collections.zerodowntime.acme.plugins.module_utils import commands, connection, hooks, reloads
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
-from ansible_collections.zerodowntime.acme.plugins.module_utils.issuance import ensure
+from ansible_collections.zerodowntime.acme.plugins.module_utils.issuance import Outcome, ensure
 from ansible_collections.zerodowntime.acme.plugins.module_utils.keyaccess import ARGUMENT_SPEC as KEY_ACCESS_SPEC
 from ansible_collections.zerodowntime.acme.plugins.module_utils.keytypes import KEY_TYPES
 from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import DEFAULT_CERT_DIR, CertificateSpec
@@ -304,6 +335,7 @@ ARGUMENT_SPEC = dict(
     reuse_key=dict(type="bool", default=False, no_log=False),
     force=dict(type="bool", default=False),
     deploy_hook=dict(type="str"),
+    reload_services=dict(type="list", elements="str"),
     self_check=dict(type="bool", default=True),
     renew_before_days=dict(type="int"),
     profile=dict(type="str"),
@@ -314,7 +346,7 @@ ARGUMENT_SPEC = dict(
 
 
 # Options of this run only, not of the certificate.
-RUN_OPTIONS = ("deploy_hook", "force")
+RUN_OPTIONS = ("force",)
 
 
 def main() -> None:
@@ -339,24 +371,38 @@ def main() -> None:
         result["repaired"] = outcome.repaired
     if module._diff:
         result["diff"] = outcome.diff
-    hook = params["deploy_hook"]
-    if hook and outcome.changed and not module.check_mode:
-        pending = reloads.pending(params["cert_dir"])
-        rc, out, err = module.run_command(hook, use_unsafe_shell=True, environ_update={
-            "RENEWED_LINEAGE": os.path.dirname(outcome.paths["fullchain"]),
-            "RENEWED_DOMAINS": " ".join(outcome.domains),
-        })
-        if rc != 0:
-            module.fail_json(
-                msg=f"the deploy hook failed with exit code {rc}; the new certificate is in place at "
-                    f"{outcome.paths['fullchain']}, so fix the hook and run it by hand",
-                rc=rc, stdout=out, stderr=err, **result,
-            )
+    if spec.reload_services or spec.deploy_hook:
+        _follow_up(module, dataclasses.replace(spec, name=outcome.name, domains=outcome.domains), outcome, result)
+    module.exit_json(**result)
+
+
+def _follow_up(module: AnsibleModule, spec: CertificateSpec, outcome: Outcome, result: dict) -> None:
+    """reload_services, then deploy_hook: after a new certificate, or again after they failed."""
+    def run(argv: list[str], timeout: float, env: dict[str, str] | None = None) -> commands.Finished:
+        rc, out, err = module.run_command(argv, environ_update=env or {})
+        return commands.Finished(rc, out, err)
+
+    pending = reloads.pending(spec.cert_dir)
+    try:
+        steps = hooks.run_due([spec], dry_run=module.check_mode, run=run,
+                              assume_due=module.check_mode and outcome.changed)
+    except AcmeError as exc:
+        module.fail_json(msg=str(exc), **result)
+    if not steps:
+        return
+    result.update(changed=True, hooks=[step.what for step in steps])
+    failed = [step for step in steps if step.error]
+    if failed:
+        first = failed[0].finished
+        module.fail_json(
+            msg=f"{'; '.join(f'{step.what} failed: {step.error}' for step in failed)}; the new certificate is in "
+                f"place at {outcome.paths['fullchain']}, and the next run tries again",
+            **(dict(rc=first.returncode, stdout=first.stdout, stderr=first.stderr) if first else {}), **result)
+    if spec.deploy_hook and not module.check_mode:
         try:
-            reloads.clear(params["cert_dir"], pending)  # the hook has done the reload
+            reloads.clear(spec.cert_dir, pending)  # the hook has done the reload
         except AcmeError as exc:
             module.warn(str(exc))
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -135,12 +135,29 @@ def test_ad_hoc_deploy_hook_runs_on_issue_only(testbed):
         assert f.read() == fqdn("hook") + "\n"
 
 
-def test_failing_deploy_hook_fails_the_task_and_keeps_the_new_certificate(testbed):
+def test_failing_deploy_hook_fails_the_task_keeps_the_new_certificate_and_runs_again_until_it_succeeds(testbed):
     result = run_module(testbed.args("hookfail", deploy_hook="echo broken >&2; exit 3"))
     assert result.get("failed") is True
     assert "exit code 3" in result["msg"] and result["stderr"].strip() == "broken"
     assert os.path.exists(result["paths"]["fullchain"])
-    assert run_module(testbed.args("hookfail"))["changed"] is False
+    assert run_module(testbed.args("hookfail"))["changed"] is False  # without the hook: nothing to do
+    marker = os.path.join(testbed.state, "hookfail-ran")
+    fixed = run_module(testbed.args("hookfail", deploy_hook=f"echo $RENEWED_DOMAINS > {marker}"))
+    assert fixed["changed"] is True and fixed["hooks"] == [f"deploy hook of {fqdn('hookfail')}"]
+    assert fixed["serial"] == result["serial"] and "not due" in fixed["reason"]  # no new order: only the hook
+    with open(marker) as f:
+        assert f.read() == fqdn("hookfail") + "\n"
+    again = run_module(testbed.args("hookfail", deploy_hook=f"echo $RENEWED_DOMAINS > {marker}"))
+    assert again["changed"] is False and "hooks" not in again
+
+
+def test_reload_services_with_shell_characters_fails_before_any_order(testbed):
+    requests_before = testbed.pebble.request_count()
+    result = run_module(testbed.args("badservice", reload_services=["nginx; touch /tmp/zdt-pwned"]))
+    assert result.get("failed") is True
+    assert "reload_services holds 'nginx; touch /tmp/zdt-pwned', which is not a systemd service name" in result["msg"]
+    assert not os.path.exists(os.path.join(testbed.state, "live", fqdn("badservice")))
+    assert testbed.pebble.request_count() == requests_before
 
 
 def test_self_check_fails_before_the_ca_when_nginx_does_not_serve_the_webroot(testbed):

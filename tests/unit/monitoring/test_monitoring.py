@@ -51,7 +51,7 @@ def dashboard_queries() -> list[str]:
 
 def test_the_rules_pass_promtool_check():
     done = promtool("check", "rules", ALERTS)
-    assert done.returncode == 0 and "SUCCESS: 6 rules found" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0 and "SUCCESS: 7 rules found" in done.stdout, done.stdout + done.stderr
 
 
 def test_each_alert_fires_when_it_should_and_not_before():
@@ -65,7 +65,8 @@ def test_the_alerts_cover_expiry_failures_reloads_and_staleness():
     alerts = {r["alert"]: r for r in rules}
     assert set(alerts) == {"ZerodowntimeAcmeCertificateExpiringSoon", "ZerodowntimeAcmeCertificateExpiring",
                            "ZerodowntimeAcmeRenewalFailing", "ZerodowntimeAcmeReloadPending",
-                           "ZerodowntimeAcmeMetricsStale", "ZerodowntimeAcmePoolMemberBehind"}
+                           "ZerodowntimeAcmeMetricsStale", "ZerodowntimeAcmePoolMemberBehind",
+                           "ZerodowntimeAcmeHookFailing"}
     for name, rule in alerts.items():
         used = metric_names(rule["expr"])
         assert used and used <= written_metrics(), f"{name} uses {sorted(used - written_metrics())}"

@@ -311,3 +311,61 @@ def test_renew_puts_the_key_access_right_and_says_so_without_renewing(config, ca
     assert oct(os.stat(config / "live" / "one" / "privkey.pem").st_mode & 0o777) == "0o640"
     assert cli.main(["--config-dir", str(config), "renew"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def _with_services(config, name, **options):
+    path = config / "certificates" / f"{name}.json"
+    path.write_text(json.dumps(dict(json.loads(path.read_text()), **options)))
+
+
+def test_renew_reloads_the_other_services_after_nginx_once_each_and_retries_a_failure(config, capsys, monkeypatch):
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import hooks, reloads, times
+
+    trace = config / "nginx-calls"  # nginx's commands and the services' reloads, in order
+    monkeypatch.setattr(hooks, "SERVICE_COMMAND", ("sh", "-c", f'echo "service $0" >> {trace}; [ -e {config}/ok ]'))
+    _with_services(config, "one", reload_services=["postfix", "dovecot"], deploy_hook=f"echo hook-one >> {trace}")
+    _with_services(config, "two", reload_services=["postfix"])
+    metrics_path = config / "zerodowntime_acme.prom"
+    (config / "renew.json").write_text(json.dumps(dict(json.loads((config / "renew.json").read_text()),
+                                                       metrics_file=str(metrics_path))))
+    for name in ("one", "two"):
+        _issue(config, name)  # as a renewal leaves them
+        reloads.mark(str(config / "live"), name, times.now())
+    assert cli.main(["--config-dir", str(config), "renew"]) == 1  # the services fail: no file "ok"
+    out = capsys.readouterr().out
+    assert "reload postfix FAILED (one, two), tried again next run: exit code 1" in out
+    assert "deploy hook of one: done (one)" in out  # a failure stops nothing else
+    assert trace.read_text().splitlines() == ["validate", "reload", "service postfix", "service dovecot", "hook-one"]
+    text = metrics_path.read_text()
+    assert 'zerodowntime_acme_hook_failed{step="reload postfix",names="one,two"} 1' in text
+    assert "zerodowntime_acme_last_run_success 0" in text
+
+    (config / "ok").touch()
+    assert cli.main(["--config-dir", str(config), "renew"]) == 0  # nginx is not reloaded again
+    assert "reload dovecot: done (one)" in capsys.readouterr().out
+    assert trace.read_text().splitlines()[5:] == ["service postfix", "service dovecot", "hook-one"]
+    assert "hook_failed" not in metrics_path.read_text()
+    assert cli.main(["--config-dir", str(config), "renew"]) == 0  # nothing new: nothing runs, nothing printed
+    assert capsys.readouterr().out == "" and len(trace.read_text().splitlines()) == 8
+
+
+def test_the_services_command_runs_what_is_due_under_the_renew_lock(config, capsys, monkeypatch):
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import hooks
+
+    trace = config / "services"
+    monkeypatch.setattr(hooks, "SERVICE_COMMAND", ("sh", "-c", f'echo "$0" >> {trace}'))
+    _with_services(config, "one", reload_services=["haproxy"])
+    _issue(config, "one")
+    assert cli.main(["--config-dir", str(config), "services"]) == 0
+    assert "reload haproxy: done (one)" in capsys.readouterr().out
+    assert cli.main(["--config-dir", str(config), "services"]) == 0
+    assert capsys.readouterr().out == "" and trace.read_text() == "haproxy\n"
+    assert not (config / "nginx-calls").exists()
+
+
+def test_a_service_name_with_shell_characters_stops_only_its_certificate(config, capsys):
+    _with_services(config, "one", reload_services=["postfix; rm -rf /"])
+    _issue(config, "two")
+    assert cli.main(["--config-dir", str(config), "renew", "two"]) == 1
+    assert "one.json: skipped, reload_services holds 'postfix; rm -rf /', which is not a systemd service name" \
+        in capsys.readouterr().out

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 
 import pytest
 
@@ -35,6 +37,23 @@ def test_a_missing_program_is_a_command_error():
 def test_a_program_past_its_timeout_is_stopped_and_reported():
     with pytest.raises(commands.CommandError, match=r"no answer within 0\.5 s"):
         commands.run([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
+
+
+def test_a_timeout_also_ends_what_the_program_started(tmp_path):
+    # A deploy hook is a shell: its children would otherwise outlive the timeout.
+    survivor = tmp_path / "survivor"
+    with pytest.raises(commands.CommandError, match="no answer within"):
+        commands.run(["/bin/sh", "-c", f"(sleep 2; touch {survivor}) & wait"], timeout=0.5)
+    time.sleep(2.5)
+    assert not survivor.exists()
+
+
+def test_the_environment_gets_the_variables_given_and_keeps_its_own(monkeypatch):
+    monkeypatch.setenv("ZDT_KEPT", "kept")
+    done = commands.run(["/bin/sh", "-c", 'echo "$ZDT_KEPT $RENEWED_DOMAINS"'], timeout=30,
+                        env={"RENEWED_DOMAINS": "a.test b.test"})
+    assert done.stdout == "kept a.test b.test\n"
+    assert "RENEWED_DOMAINS" not in os.environ
 
 
 def test_undecodable_output_does_not_raise():

@@ -39,9 +39,16 @@ def test_each_certificate_has_its_expiry_last_renewal_and_state():
 def test_every_metric_has_help_and_type_once():
     member = push.MemberState(host="web2", serial="0a", current=True, error=None)
     text = metrics.render([_info("www"), _info("api")], {}, run_at=RUN, success=True, undelivered={"www": 1},
-                          members={"www": [member]})
+                          members={"www": [member]}, hook_failures={"reload postfix": ("www",)})
     for name in metrics.HELP:
         assert text.count(f"# TYPE zerodowntime_acme_{name} gauge\n") == 1
+
+
+def test_a_failed_service_reload_is_one_series_with_its_step_and_certificates():
+    text = metrics.render([_info("www")], {}, run_at=RUN, success=False,
+                          hook_failures={'reload "odd"': ("www", "api")})
+    assert _samples(text)['zerodowntime_acme_hook_failed{step="reload \\"odd\\"",names="www,api"}'] == "1"
+    assert "hook_failed" not in metrics.render([_info("www")], {}, run_at=RUN, success=True)
 
 
 def test_a_missing_certificate_has_no_expiry_but_is_due():

@@ -1,0 +1,154 @@
+"""reload_services and deploy_hook after a new certificate: tests plugins/module_utils/hooks.py.
+
+Deploy hooks run for real through the CLI's runner; systemctl is what these tests run around, so
+the service command is a shell line that leaves a trace (Molecule's default scenario reloads a real
+systemd unit).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.zerodowntime.acme.plugins.module_utils import hooks, lineage
+from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
+from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import CertificateSpec, validated
+from tests.unit.conftest import make_cert
+
+
+@pytest.fixture
+def trace(tmp_path, monkeypatch):
+    """Service reloads append "reload NAME" to a file; a service called "broken" fails."""
+    path = tmp_path / "trace"
+    monkeypatch.setattr(hooks, "SERVICE_COMMAND", (
+        "sh", "-c", f'[ "$0" = broken ] && {{ echo "no such unit" >&2; exit 5; }}; echo "reload $0" >> {path}'))
+    return path
+
+
+def lines(path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def spec(tmp_path, name: str, **options) -> CertificateSpec:
+    (tmp_path / "webroot").mkdir(exist_ok=True)
+    return validated(CertificateSpec(domains=[f"{name}.example", f"www.{name}.example"], name=name,
+                                     webroot=str(tmp_path / "webroot"), cert_dir=str(tmp_path / "live"), **options))
+
+
+def issue(one: CertificateSpec, placeholder: bool = False) -> None:
+    key, chain = make_cert(one.domains)
+    lineage.write(one.cert_dir, str(one.name), key, chain, {"placeholder": True} if placeholder else {})
+
+
+def test_each_service_is_reloaded_once_per_run_however_many_of_its_certificates_changed(tmp_path, trace):
+    mail = spec(tmp_path, "mail", reload_services=["postfix", "dovecot"])
+    shop = spec(tmp_path, "shop", reload_services=["postfix"])
+    issue(mail)
+    issue(shop)
+    steps = hooks.run_due([mail, shop])
+    assert [(s.what, s.names, s.error) for s in steps] == [
+        ("reload postfix", ("mail", "shop"), None), ("reload dovecot", ("mail",), None)]
+    assert lines(trace) == ["reload postfix", "reload dovecot"]
+
+
+def test_only_a_new_version_runs_them_again(tmp_path, trace):
+    mail = spec(tmp_path, "mail", reload_services=["postfix"])
+    issue(mail)
+    hooks.run_due([mail])
+    assert hooks.run_due([mail]) == [] and hooks.due([mail]) == []
+    issue(mail)
+    assert [s.what for s in hooks.run_due([mail])] == ["reload postfix"]
+    assert lines(trace) == ["reload postfix", "reload postfix"]
+
+
+def test_a_placeholder_runs_nothing_the_real_certificate_does(tmp_path, trace):
+    mail = spec(tmp_path, "mail", reload_services=["postfix"])
+    issue(mail, placeholder=True)
+    assert hooks.run_due([mail]) == []
+    issue(mail)
+    assert [s.what for s in hooks.run_due([mail])] == ["reload postfix"]
+
+
+def test_certificates_without_services_or_hook_are_never_due(tmp_path, trace):
+    plain = spec(tmp_path, "plain")
+    issue(plain)
+    assert hooks.run_due([plain]) == []
+    assert not os.path.exists(os.path.join(plain.cert_dir, hooks.DONE))
+
+
+def test_the_deploy_hook_runs_after_the_services_with_certbots_variables(tmp_path, trace):
+    out = tmp_path / "hook-out"
+    mail = spec(tmp_path, "mail", reload_services=["postfix"],
+                deploy_hook=f'echo "hook $RENEWED_LINEAGE $RENEWED_DOMAINS" >> {trace}; echo done > {out}')
+    issue(mail)
+    steps = hooks.run_due([mail])
+    assert [s.what for s in steps] == ["reload postfix", "deploy hook of mail"]
+    assert lines(trace) == ["reload postfix", f"hook {tmp_path}/live/mail mail.example www.mail.example"]
+    assert steps[1].finished.returncode == 0 and out.read_text() == "done\n"
+
+
+def test_a_failure_stops_nothing_else_and_only_its_certificates_run_again(tmp_path, trace):
+    mail = spec(tmp_path, "mail", reload_services=["broken", "postfix"])
+    shop = spec(tmp_path, "shop", reload_services=["postfix"], deploy_hook="echo shop-hook-failed >&2; exit 3")
+    web = spec(tmp_path, "web", reload_services=["nginx-exporter"])
+    for one in (mail, shop, web):
+        issue(one)
+    steps = {s.what: s for s in hooks.run_due([mail, shop, web])}
+    assert steps["reload broken"].error == "exit code 5: no such unit"
+    assert steps["deploy hook of shop"].error == "exit code 3: shop-hook-failed"
+    assert steps["deploy hook of shop"].finished.stderr == "shop-hook-failed\n"
+    assert steps["reload postfix"].error is None and steps["reload nginx-exporter"].error is None
+    assert lines(trace) == ["reload postfix", "reload nginx-exporter"]
+    # The next run tries mail and shop again, not web.
+    assert [one.name for one, _version in hooks.due([mail, shop, web])] == ["mail", "shop"]
+    done = json.loads((tmp_path / "live" / hooks.DONE).read_text())
+    assert done == {"web": lineage.current_version(web.cert_dir, "web")}
+
+
+def test_a_hook_past_its_timeout_is_stopped_and_tried_again(tmp_path, trace, monkeypatch):
+    monkeypatch.setattr(hooks, "HOOK_TIMEOUT", 0.5)
+    mail = spec(tmp_path, "mail", deploy_hook="sleep 30")
+    issue(mail)
+    [step] = hooks.run_due([mail])
+    assert "no answer within 0.5 s" in step.error
+    assert hooks.due([mail])
+
+
+def test_a_dry_run_says_what_would_run_and_runs_nothing(tmp_path, trace):
+    mail = spec(tmp_path, "mail", reload_services=["postfix"], deploy_hook=f"echo ran >> {trace}")
+    issue(mail)
+    assert [s.what for s in hooks.run_due([mail], dry_run=True)] == ["reload postfix", "deploy hook of mail"]
+    assert lines(trace) == [] and hooks.due([mail])
+    hooks.run_due([mail])
+    assert hooks.run_due([mail], dry_run=True) == []
+    # Check mode of a renewal that is due: what the new version would run.
+    assert [s.what for s in hooks.run_due([mail], dry_run=True, assume_due=True)] == [
+        "reload postfix", "deploy hook of mail"]
+
+
+def test_an_unreadable_record_runs_them_once_more_rather_than_never(tmp_path, trace):
+    mail = spec(tmp_path, "mail", reload_services=["postfix"])
+    issue(mail)
+    hooks.run_due([mail])
+    (tmp_path / "live" / hooks.DONE).write_text("{not json")
+    assert [s.what for s in hooks.run_due([mail])] == ["reload postfix"]
+
+
+@pytest.mark.parametrize("services", [["postfix; reboot"], ["$(id)"], ["-H host"], ["a b"], ["postfix\n"], "postfix",
+                                      [3], ["x" * 300]])
+def test_a_service_name_that_is_not_a_unit_name_is_refused(tmp_path, services):
+    with pytest.raises(ConfigError, match="reload_services"):
+        spec(tmp_path, "mail", reload_services=services)
+
+
+@pytest.mark.parametrize("hook", ["", "   ", "a\0b", ["ls"]])
+def test_an_empty_or_odd_deploy_hook_is_refused(tmp_path, hook):
+    with pytest.raises(ConfigError, match="deploy_hook"):
+        spec(tmp_path, "mail", deploy_hook=hook)
+
+
+@pytest.mark.parametrize("service", ["postfix", "haproxy.service", "postfix@-.service", "getty@tty1", "a_b:c"])
+def test_unit_names_are_accepted(tmp_path, service):
+    assert spec(tmp_path, "mail", reload_services=[service]).reload_services == [service]
