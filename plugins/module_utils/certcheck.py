@@ -56,19 +56,16 @@ def check(chain: Sequence[Any], private_key: Any, domains: Sequence[str], now: d
           source: str = "the CA") -> None:
     """Raise CAError unless the leaf is for our key and exactly `domains`, still valid, and each
     certificate is issued by the next one. `source` names who sent it, for the messages."""
-    from cryptography import x509
+    from . import keys
 
     leaf = chain[0]
     if _public_der(leaf.public_key()) != _public_der(private_key.public_key()):
         raise CAError(f"the certificate {source} sent is for another public key than the private key it goes "
                       "with; nothing was installed")
-    try:
-        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        names = [str(n) for n in san.get_values_for_type(x509.DNSName)]
-    except x509.ExtensionNotFound:
-        names = []
-    if sorted(n.lower() for n in names) != sorted(d.lower() for d in domains):
-        raise CAError(f"the certificate {source} sent is for {', '.join(names) or 'no DNS name'}, not for the names "
+    found = keys.typed_names_in(leaf) or []
+    names = [value for _kind, value in found]
+    if sorted((kind, value.lower()) for kind, value in found) != sorted(keys.typed(domains)):
+        raise CAError(f"the certificate {source} sent is for {', '.join(names) or 'no name'}, not for the names "
                       f"ordered ({', '.join(domains)}); nothing was installed")
     for number, (child, parent) in enumerate(zip(chain, chain[1:]), start=1):
         if child.issuer != parent.subject:

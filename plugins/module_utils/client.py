@@ -22,7 +22,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from . import ari, files, keys, problems, times
+from . import addresses, ari, files, keys, problems, times
 from .connection import CAConnection
 from .errors import AccountError, AcmeError, CAError, ChallengeError, ConfigError
 from .network import Network
@@ -301,7 +301,8 @@ class Session:
                      replaces: str | None) -> messages.OrderResource:
         # ClientV2.new_order() cannot send `replaces`: post our message, then load the
         # authorizations as the library does (its _post/_authzr_from_response sign and parse).
-        identifiers = [messages.Identifier(typ=messages.IDENTIFIER_FQDN, value=d) for d in domains]
+        identifiers = [messages.Identifier(value=d, typ=messages.IDENTIFIER_IP if addresses.ip(d)
+                                           else messages.IDENTIFIER_FQDN) for d in domains]
         response = self._client._post(url, _NewOrder(identifiers=identifiers, profile=profile, replaces=replaces))
         body = messages.Order.from_json(response.json())
         order_url = response.headers.get("Location")
@@ -506,9 +507,15 @@ def order_again_without_replaces(error: Exception) -> bool:
 
 
 def choose_profile(offered: dict[str, str], wanted: str | None, required: bool,
-                   directory_url: str) -> tuple[str | None, str | None]:
+                   directory_url: str, has_addresses: bool = False) -> tuple[str | None, str | None]:
     """(profile to request, warning). A profile is a preference: when the CA does not offer it,
-    order without one (the CA's default) and warn, unless `required`."""
+    order without one (the CA's default) and warn, unless `required`. A certificate that
+    `has_addresses` and no profile asks for `shortlived` where the CA offers it: Let's Encrypt
+    issues IP addresses in that profile only."""
+    if not wanted and has_addresses and addresses.IP_PROFILE in offered:
+        return addresses.IP_PROFILE, (f"a certificate for an IP address without a profile: asked for "
+                                      f"'{addresses.IP_PROFILE}', which Let's Encrypt requires for IP addresses; "
+                                      "set profile to choose another")
     if not wanted or wanted in offered:
         return wanted or None, None
     offers = ", ".join(sorted(offered)) or "none"

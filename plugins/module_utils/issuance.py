@@ -13,9 +13,9 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import ari, keyaccess, lineage, locks, reloads, renewal, times, webroot
+from . import addresses, ari, keyaccess, lineage, locks, reloads, renewal, times, webroot
 from .connection import CAConnection
-from .errors import AcmeError, ChallengeError, StorageError
+from .errors import AcmeError, CAError, ChallengeError, StorageError
 from .spec import CertificateSpec, renew_before, validated
 
 if TYPE_CHECKING:
@@ -98,7 +98,14 @@ def _ensure(spec: CertificateSpec, access: keyaccess.Access, force: bool, check_
         profile, warning = _choose_profile(session, spec)
         outcome.warnings.extend([warning] if warning else [])
         replaces = ari.cert_id(current.pem) if current and ari.applies(current, spec.ca.directory_url) else None
-        order, replaces, warning = session.new_order(spec.domains, profile=profile, replaces=replaces)
+        try:
+            order, replaces, warning = session.new_order(spec.domains, profile=profile, replaces=replaces)
+        except CAError as exc:
+            if not _has_address(spec):
+                raise
+            asked = f"the profile '{profile}'" if profile else "its default profile"
+            raise CAError(f"{exc}; the CA may not issue for IP addresses in {asked}: set profile to one that does "
+                          "(Let's Encrypt: shortlived)", retry_after=exc.retry_after) from exc
         outcome.warnings.extend([warning] if warning else [])
         challenges = session.pending_challenges(order, "http-01", spec.domains)
         with webroot.Responder(spec.webroot, SELF_CHECK_TIMEOUT) as responder:
@@ -253,7 +260,12 @@ def _ask_window(session: "client.Session", cert_pem: bytes, now: datetime.dateti
 def _choose_profile(session: "client.Session", spec: CertificateSpec) -> tuple[str | None, str | None]:
     from . import client
 
-    return client.choose_profile(session.profiles(), spec.profile, spec.profile_required, spec.ca.directory_url)
+    return client.choose_profile(session.profiles(), spec.profile, spec.profile_required, spec.ca.directory_url,
+                                 has_addresses=_has_address(spec))
+
+
+def _has_address(spec: CertificateSpec) -> bool:
+    return any(addresses.ip(domain) for domain in spec.domains)
 
 
 def _private_key(spec: CertificateSpec, current: lineage.Lineage | None) -> Any:

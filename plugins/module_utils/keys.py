@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from . import addresses
 from .errors import DependencyError
 from .keytypes import CURVES, KEY_TYPES
 
@@ -72,13 +73,42 @@ def type_of(public_key: Any) -> str | None:
     return None
 
 
+def subject_alt_names(domains: Sequence[str]) -> Any:
+    """The SAN extension for normalised names: a DNSName each, an IPAddress for an IP address."""
+    return x509.SubjectAlternativeName([x509.IPAddress(address) if (address := addresses.ip(d)) else x509.DNSName(d)
+                                        for d in domains])
+
+
+def names_in(cert: Any) -> list[str] | None:
+    """The DNS names and IP addresses of a certificate's SAN, as normalize() writes them; None
+    without a SAN."""
+    typed = typed_names_in(cert)
+    return None if typed is None else [value for _kind, value in typed]
+
+
+def typed_names_in(cert: Any) -> list[tuple[str, str]] | None:
+    """The SAN's entries as ("dns", name) and ("ip", address): an address written as a DNS name
+    is not that address to a client."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+    return [("dns", str(n)) for n in san.get_values_for_type(x509.DNSName)] + \
+        [("ip", str(a)) for a in san.get_values_for_type(x509.IPAddress)]
+
+
+def typed(domains: Sequence[str]) -> list[tuple[str, str]]:
+    """Normalised names as typed_names_in() gives them."""
+    return [("ip" if addresses.ip(d) else "dns", d.lower()) for d in domains]
+
+
 def make_csr(private_key: Any, domains: Sequence[str]) -> bytes:
-    """A DER CSR for `domains` (all in the SAN; the first also as CN when it fits)."""
-    cn = [x509.NameAttribute(NameOID.COMMON_NAME, domains[0])] if len(domains[0]) <= _CN_MAX else []
+    """A DER CSR for `domains` (all in the SAN; the first DNS name also as CN when it fits: an IP
+    address never goes into the CN, which CAs have deprecated for it)."""
+    first = domains[0]
+    cn = [x509.NameAttribute(NameOID.COMMON_NAME, first)] if len(first) <= _CN_MAX and not addresses.ip(first) else []
     builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(cn))
-    builder = builder.add_extension(
-        x509.SubjectAlternativeName([x509.DNSName(d) for d in domains]), critical=False
-    )
+    builder = builder.add_extension(subject_alt_names(domains), critical=False)
     csr = builder.sign(private_key, hashes.SHA256())
     return bytes(csr.public_bytes(serialization.Encoding.DER))
 
@@ -94,7 +124,7 @@ def self_signed(private_key: Any, domains: Sequence[str], days: int = 90) -> byt
         x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in domains]), critical=False)
+        .add_extension(subject_alt_names(domains), critical=False)
         .sign(private_key, hashes.SHA256())
     )
     return bytes(cert.public_bytes(serialization.Encoding.PEM))

@@ -145,10 +145,8 @@ def cert_info(cert_pem: bytes) -> CertInfo:
 
     keys.require_cryptography()
     cert = x509.load_pem_x509_certificate(cert_pem)
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        domains = [str(d) for d in san.get_values_for_type(x509.DNSName)]
-    except x509.ExtensionNotFound:
+    domains = keys.names_in(cert)
+    if domains is None:
         domains = [str(a.value) for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
     return CertInfo(
         domains=domains,

@@ -1,6 +1,7 @@
 # Copyright: zerodowntime.acme contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The names a certificate is for: checked and normalised before anything is ordered."""
+"""The names a certificate is for, DNS names and IP addresses (RFC 8738): checked and normalised
+before anything is ordered."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import ipaddress
 import re
 from typing import Any, Sequence
 
+from .addresses import ip
 from .errors import ConfigError
 
 # Let's Encrypt's limit for the classic profile; other CAs allow no more in practice.
@@ -22,11 +24,12 @@ _NUMERIC_TLD = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
 
 def normalize(domains: Sequence[Any]) -> list[str]:
-    """Lower-case A-label names in the given order, without duplicates. Raises ConfigError."""
+    """Lower-case A-label names and IP addresses in their canonical text (RFC 5952 for IPv6), in
+    the given order, without duplicates. Raises ConfigError."""
     if isinstance(domains, (str, bytes)) or not isinstance(domains, (list, tuple)):
-        raise ConfigError(f"domains must be a list of DNS names, not {domains!r}")
+        raise ConfigError(f"domains must be a list of DNS names or IP addresses, not {domains!r}")
     if not domains:
-        raise ConfigError("domains is empty: give at least one DNS name")
+        raise ConfigError("domains is empty: give at least one DNS name or IP address")
     result: list[str] = []
     for raw in domains:
         name = _one(raw)
@@ -46,6 +49,9 @@ def lineage_name(domains: Sequence[Any], name: str | None = None) -> str:
     names are checked either way."""
     first = normalize(domains)[0]
     if name is None or name == "":
+        address = ip(first)
+        if address is not None:
+            return _folder_name(address)
         if len(first) > MAX_LINEAGE_NAME:
             raise ConfigError(f"the first name {first} is longer than {MAX_LINEAGE_NAME} characters, too long for "
                               "the certificate's folder name: set `name` for this certificate")
@@ -74,8 +80,9 @@ def _one(raw: Any) -> str:
             f"{raw} is a wildcard: wildcards need the dns-01 challenge, and this collection does "
             "only http-01; list the names themselves instead"
         )
-    if _is_ip(name):
-        raise ConfigError(f"{raw} is an IP address: this collection issues for DNS names only (IP addresses are not supported yet)")
+    address = _address(raw.strip(), raw)
+    if address is not None:
+        return str(address)
     if not name.isascii():
         name = _to_a_label(raw, name)
     if len(name) > 253:
@@ -88,16 +95,33 @@ def _one(raw: Any) -> str:
             )
     if _NUMERIC_TLD.fullmatch(name.rsplit(".", 1)[-1]):
         raise ConfigError(f"{raw} looks like an IP address (its last label is a number), which resolvers "
-                          "read as an address; give a DNS name")
+                          "read as an address; give a DNS name, or the IP address in full (127.0.0.1)")
     return name
 
 
-def _is_ip(name: str) -> bool:
+def _folder_name(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """127.0.0.5 -> ip-127-0-0-5; 2001:db8::5 -> ip6-2001-db8-0-0-0-0-0-5 (every group, so that
+    no two addresses share a folder)."""
+    if address.version == 4:
+        return "ip-" + str(address).replace(".", "-")
+    return "ip6-" + "-".join(format(int(group, 16), "x") for group in address.exploded.split(":"))
+
+
+def _address(text: str, raw: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An IPv4 or IPv6 literal (an IPv6 one also in brackets), or None for anything else."""
+    bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
     try:
-        ipaddress.ip_address(name.strip("[]"))
+        address = ipaddress.ip_address(bare)
     except ValueError:
-        return False
-    return True
+        return None
+    if bare != text and address.version == 4:
+        raise ConfigError(f"{raw} puts an IPv4 address in brackets, which only IPv6 addresses take; give {address}")
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
+        raise ConfigError(f"{raw} has a zone ({address.scope_id}), which means nothing outside this host; "
+                          "give the address without %zone")
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        raise ConfigError(f"{raw} is an IPv4 address written as IPv6; give it as {address.ipv4_mapped}")
+    return address
 
 
 def _to_a_label(raw: str, name: str) -> str:

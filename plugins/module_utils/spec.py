@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from . import keyaccess, names, webroot
+from . import addresses, keyaccess, names, webroot
 from .connection import CONFIG_DIR, CAConnection
 from .errors import ConfigError
 from .options import check_path, check_types
@@ -19,6 +19,7 @@ from .keytypes import KEY_TYPES
 DEFAULT_CERT_DIR = CONFIG_DIR + "/live"
 ISSUER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
 ADDRESS = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:_-]{0,252}")
+LETSENCRYPT_HOSTS = ("acme-v02.api.letsencrypt.org", "acme-staging-v02.api.letsencrypt.org")
 # A systemd unit name: never an option to systemctl, never anything a shell would read.
 SERVICE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9:_.@-]{0,254}")
 # A certificate lives at most 398 days (CA/Browser Forum); renewing earlier than a year before
@@ -102,6 +103,25 @@ def check_followups(services: Any, hook: Any) -> None:
         raise ConfigError(f"deploy_hook must be a shell command, not {hook!r}")
 
 
+def check_addresses(domains: list[str], directory_url: str, profile: str | None) -> None:
+    """Let's Encrypt issues for public IP addresses only, and only in its shortlived profile;
+    other CAs (an internal one, Pebble) may issue for any."""
+    found = [(domain, address) for domain in domains if (address := addresses.ip(domain)) is not None]
+    if not found:
+        return
+    import urllib.parse  # only for IP addresses: the no-op path of DNS names loads no urllib
+
+    if urllib.parse.urlsplit(directory_url).hostname not in LETSENCRYPT_HOSTS:
+        return
+    if profile not in (None, addresses.IP_PROFILE):
+        raise ConfigError(f"Let's Encrypt issues IP addresses ({found[0][0]}) only in the '{addresses.IP_PROFILE}' "
+                          f"profile, not in '{profile}': set profile to {addresses.IP_PROFILE}, or leave it unset")
+    for domain, address in found:
+        if not address.is_global:
+            raise ConfigError(f"{domain} is a private, loopback or reserved address, and Let's Encrypt issues only for "
+                              "public IP addresses; use a DNS name, or a CA of your own for internal addresses")
+
+
 def validated(spec: CertificateSpec) -> CertificateSpec:
     """The spec with names normalised and defaults filled in (name and ca.account_key are then set)."""
     check_types(spec, _TYPES)
@@ -125,5 +145,6 @@ def validated(spec: CertificateSpec) -> CertificateSpec:
     keyaccess.check_account("key_owner", spec.key_owner)
     keyaccess.check_account("key_group", spec.key_group)
     ca = spec.ca.checked()
+    check_addresses(domains, ca.directory_url, spec.profile)
     webroot.check_webroot(spec.webroot)
     return dataclasses.replace(spec, domains=domains, name=name, ca=ca)

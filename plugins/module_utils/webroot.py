@@ -20,6 +20,7 @@ import re
 import stat
 from types import TracebackType
 
+from . import addresses
 from .errors import ChallengeError, ConfigError
 
 CHALLENGE_DIR = os.path.join(".well-known", "acme-challenge")
@@ -52,7 +53,7 @@ def token_name(token: str) -> str:
 
 
 def challenge_url(domain: str, token: str) -> str:
-    return f"http://{domain}{URL_PATH}{token}"
+    return f"http://{addresses.host(domain)}{URL_PATH}{token}"
 
 
 class Responder:
@@ -245,7 +246,7 @@ def _fetch(address: str, domain: str, token: str, timeout: float) -> tuple[int, 
     connection = http.client.HTTPConnection(address, HTTP_PORT, timeout=timeout)
     try:
         connection.request("GET", URL_PATH + token,
-                           headers={"Host": domain, "User-Agent": "zerodowntime-acme self-check"})
+                           headers={"Host": addresses.host(domain), "User-Agent": "zerodowntime-acme self-check"})
         response = connection.getresponse()
         location = response.getheader("Location")
         if response.status in _REDIRECTS and location:

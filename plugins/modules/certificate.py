@@ -50,16 +50,22 @@ attributes:
 options:
   domains:
     description:
-      - The DNS names of the certificate. The first one is the primary name.
+      - The DNS names and IP addresses of the certificate. The first one is the primary name.
       - Compared regardless of order and case. Internationalised names are sent as punycode.
-      - At most 100 names. No wildcards and no IP addresses.
+      - An IPv4 or IPv6 address (RFC 8738) becomes an C(ip) identifier and an IP SAN; the CA fetches
+        C(http://ADDRESS/.well-known/acme-challenge/...) (an IPv6 one in brackets). Without
+        O(profile), such a certificate asks for C(shortlived) where the CA offers it, because Let's
+        Encrypt issues IP addresses only in that profile; it warns that it did. At Let's Encrypt a
+        private, loopback or reserved address fails before any order.
+      - At most 100 names. No wildcards.
     type: list
     elements: str
     required: true
   name:
     description:
       - The lineage's folder name under O(cert_dir).
-      - Defaults to the first of O(domains).
+      - Defaults to the first of O(domains); an address is spelled C(ip-127-0-0-5) or
+        C(ip6-2001-db8-0-0-0-0-0-5).
     type: str
   webroot:
     description:
@@ -202,15 +208,14 @@ EXAMPLES = r"""
     key_group: ssl-cert
     key_mode: "0640"
     combined: true  # haproxy: crt /etc/zerodowntime-acme/live/mail.example.org/combined.pem
+    reload_services: [postfix, dovecot, haproxy]  # after each new certificate, and again until they succeed
 
-- name: Reload the mail services when the certificate they share is renewed
+- name: A certificate for an internal dashboard reached by its address, from the company's own CA
   zerodowntime.acme.certificate:
-    domains: [mail.example.org]
+    domains: [10.20.0.5]  # the lineage is /etc/zerodowntime-acme/live/ip-10-20-0-5
     webroot: /var/www/well-known
+    directory_url: https://ca.internal.example/acme/acme/directory
     terms_agreed: true
-    key_group: ssl-cert
-    key_mode: "0640"
-    reload_services: [postfix, dovecot]
 
 # Ad hoc, with the reload done by the module itself:
 # ansible web1 -b -m zerodowntime.acme.certificate \

@@ -40,7 +40,9 @@ NAMES = ["a", "b", "b2", "key", "force", "hook", "hookfail", "check", "wrongroot
          # A pool's certificate, issued here and received by a member (test_receive.py).
          "pool",
          # Who may read the key, and combined.pem (test_key_access.py).
-         "keygroup", "combined", "badmode"]
+         "keygroup", "combined", "badmode",
+         # A certificate for a name and an address (test_ip_certificates.py).
+         "withip"]
 DAY = 86400
 # As Let's Encrypt offers them (Pebble's own default stands in for `classic`).
 PROFILES = {

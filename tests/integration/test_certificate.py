@@ -151,6 +151,16 @@ def test_failing_deploy_hook_fails_the_task_keeps_the_new_certificate_and_runs_a
     assert again["changed"] is False and "hooks" not in again
 
 
+def test_check_mode_lists_what_a_new_certificate_would_run_and_runs_nothing(testbed):
+    marker = os.path.join(testbed.state, "hookcheck-ran")
+    result = run_module(testbed.args("hookcheck", deploy_hook=f"touch {marker}", reload_services=["zdt-none"]),
+                        check=True)
+    assert result["changed"] is True, result
+    assert result["hooks"] == ["reload zdt-none", f"deploy hook of {fqdn('hookcheck')}"]
+    assert not os.path.exists(marker)
+    assert not os.path.exists(os.path.join(testbed.state, "live", fqdn("hookcheck")))
+
+
 def test_reload_services_with_shell_characters_fails_before_any_order(testbed):
     requests_before = testbed.pebble.request_count()
     result = run_module(testbed.args("badservice", reload_services=["nginx; touch /tmp/zdt-pwned"]))
@@ -184,7 +194,7 @@ def test_self_check_only_warns_when_the_host_cannot_reach_itself(testbed):
     ([("x" * 64) + ".zdt.test"], "not a valid DNS name"),
     ([".".join(["x" * 60] * 5)], "too long"),
     ([f"n{i}.zdt.test" for i in range(101)], "at most 100"),
-    (["127.0.0.2"], "IP address"),
+    (["fe80::1%lo"], "zone"),
     ([], "empty"),
 ])
 def test_bad_names_fail_before_any_order(testbed, domains, words):

@@ -1,4 +1,5 @@
-"""What an HTTPS client sees on ADDRESS:443 for NAME, with the chain verified against CAFILE.
+"""What an HTTPS client sees on ADDRESS:443 for NAME (a DNS name, or an IP address, which a client
+checks against the IP SANs and sends no SNI for), with the chain verified against CAFILE.
 
     python -m tools.testbed.https_check --address 127.0.0.11 --name default.zdt.test --cafile root.pem
 
@@ -31,7 +32,7 @@ def check(address: str, name: str, cafile: str) -> dict:
         "serial": format(cert.serial_number, "x"),
         "issuer": cert.issuer.rfc4514_string(),
         "subject": cert.subject.rfc4514_string(),
-        "names": san.get_values_for_type(x509.DNSName),
+        "names": san.get_values_for_type(x509.DNSName) + [str(a) for a in san.get_values_for_type(x509.IPAddress)],
         "not_after": cert.not_valid_after_utc.isoformat(),
         "not_after_unix": int(cert.not_valid_after_utc.timestamp()),
         "body": response.decode(errors="replace").split("\r\n\r\n", 1)[-1].strip(),

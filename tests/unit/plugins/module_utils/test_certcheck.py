@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import certcheck
+from ansible_collections.zerodowntime.acme.plugins.module_utils import certcheck, keys
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import CAError
 
 NOW = datetime.datetime(2026, 11, 29, 12, tzinfo=datetime.timezone.utc)
@@ -26,7 +26,7 @@ def _cert(subject: str, public_key, issuer: str, signer, names=(), days=90, star
                .public_key(public_key).serial_number(x509.random_serial_number())
                .not_valid_before(start).not_valid_after(start + datetime.timedelta(days=days)))
     if names:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+        builder = builder.add_extension(keys.subject_alt_names(names), critical=False)
     return builder.sign(signer, hashes.SHA256())
 
 
@@ -52,6 +52,22 @@ def test_a_good_chain_passes_and_comes_back_as_canonical_pem(world):
     assert certcheck.to_pem(chain) == _pem(world["leaf"], world["inter"])
     certcheck.check(certcheck.parse_chain(_pem(world["leaf"], world["inter"], world["root"])), world["our_key"],
                     DOMAINS, NOW)
+
+
+def test_a_certificate_for_addresses_is_checked_by_its_ip_sans(world):
+    ordered = ["192.0.2.1", "2001:db8::1"]
+    leaf = _cert("ip", world["our_key"].public_key(), "Test Intermediate", world["inter_key"], ordered)
+    certcheck.check([leaf, world["inter"]], world["our_key"], ordered, NOW)
+    with pytest.raises(CAError, match=r"is for 192\.0\.2\.1, 2001:db8::1, not for the names ordered \(192\.0\.2\.2"):
+        certcheck.check([leaf, world["inter"]], world["our_key"], ["192.0.2.2", "2001:db8::1"], NOW)
+    # The address as a DNS name is not the address.
+    as_dns = _cert("ip", world["our_key"].public_key(), "Test Intermediate", world["inter_key"])
+    as_dns = x509.CertificateBuilder().subject_name(as_dns.subject).issuer_name(as_dns.issuer).public_key(
+        world["our_key"].public_key()).serial_number(1).not_valid_before(as_dns.not_valid_before_utc).not_valid_after(
+        as_dns.not_valid_after_utc).add_extension(x509.SubjectAlternativeName([x509.DNSName("192.0.2.1")]),
+                                                  critical=False).sign(world["inter_key"], hashes.SHA256())
+    with pytest.raises(CAError):
+        certcheck.check([as_dns, world["inter"]], world["our_key"], ["192.0.2.1"], NOW)
 
 
 def test_a_certificate_for_another_key_is_refused(world):

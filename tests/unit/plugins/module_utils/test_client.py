@@ -53,6 +53,15 @@ def test_a_missing_required_profile_is_an_error():
         client.choose_profile(OFFERED, "tlsserver", True, "https://ca/dir")
 
 
+def test_an_address_certificate_without_a_profile_asks_for_shortlived_and_says_so():
+    profile, note = client.choose_profile(OFFERED, None, False, "https://ca/dir", has_addresses=True)
+    assert profile == "shortlived" and "asked for 'shortlived'" in note and "set profile" in note
+    # A profile given wins; a CA without shortlived gets its default; DNS names are left alone.
+    assert client.choose_profile(OFFERED, "classic", False, "https://ca/dir", has_addresses=True) == ("classic", None)
+    assert client.choose_profile({"classic": "90 days"}, None, False, "https://ca/dir", has_addresses=True) == (None, None)
+    assert client.choose_profile(OFFERED, None, False, "https://ca/dir") == (None, None)
+
+
 def test_a_ca_without_profiles_lists_none():
     _profile, warning = client.choose_profile({}, "shortlived", False, "https://ca/dir")
     assert "offers: none" in warning

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 import textwrap
@@ -14,7 +16,8 @@ import textwrap
 import pytest
 
 from ansible_collections.zerodowntime.acme.plugins.module_utils import issuance, lineage
-from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import CertificateSpec
+from ansible_collections.zerodowntime.acme.plugins.module_utils.connection import LETSENCRYPT
+from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import CertificateSpec, validated
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
 from tests.unit.conftest import make_cert
 
@@ -39,7 +42,7 @@ def _install(tmp_path, domains=("a.example",)):
 @pytest.mark.parametrize("change, words", [
     (dict(domains=["*.example"]), "wildcard"),
     (dict(domains=[]), "empty"),
-    (dict(domains=["127.0.0.9"]), "IP address"),
+    (dict(domains=["127.0.0.9"], directory_url=LETSENCRYPT), "Let's Encrypt issues only for public IP addresses"),
     (dict(webroot="/nonexistent/webroot"), "does not exist"),
     (dict(key_type="dsa1024"), "key_type"),
     (dict(name="../x"), "folder name"),
@@ -48,6 +51,36 @@ def test_bad_input_fails_before_anything(tmp_path, change, words):
     with pytest.raises(ConfigError, match=words):
         issuance.ensure(_spec(tmp_path, **change))
     assert not os.path.exists(tmp_path / "live")
+
+
+@pytest.mark.parametrize("directory_url", [LETSENCRYPT, "https://acme-staging-v02.api.letsencrypt.org/directory"])
+@pytest.mark.parametrize("address", ["10.1.2.3", "127.0.0.5", "192.168.1.1", "172.16.0.1", "169.254.1.1", "fd00::1",
+                                     "::1", "192.0.2.1", "100.64.0.1"])
+def test_an_address_lets_encrypt_will_not_issue_for_fails_before_any_connection(
+        tmp_path, monkeypatch, address, directory_url):
+    def no_network(*args, **kwargs):
+        raise AssertionError("a connection was attempted")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    with pytest.raises(ConfigError, match=f"{re.escape(address)} is a private, loopback or reserved address"):
+        issuance.ensure(_spec(tmp_path, domains=["www.example.org", address], directory_url=directory_url))
+    assert not os.path.exists(tmp_path / "live")
+
+
+def test_an_address_at_lets_encrypt_in_another_profile_fails_before_anything(tmp_path):
+    with pytest.raises(ConfigError, match="only in the 'shortlived' profile, not in 'classic'"):
+        issuance.ensure(_spec(tmp_path, domains=["93.184.215.14"], directory_url=LETSENCRYPT, profile="classic"))
+    assert validated(_spec(tmp_path, domains=["93.184.215.14"], directory_url=LETSENCRYPT,
+                           profile="shortlived")).profile == "shortlived"
+
+
+def test_public_addresses_at_lets_encrypt_and_any_address_elsewhere_pass_the_checks(tmp_path):
+    public = validated(_spec(tmp_path, domains=["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"],
+                             directory_url=LETSENCRYPT))
+    assert public.name == "ip-93-184-215-14"
+    assert validated(_spec(tmp_path, domains=["10.1.2.3", "::1"])).domains == ["10.1.2.3", "::1"]
 
 
 def test_check_mode_reports_due_and_touches_nothing(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import names
+from ansible_collections.zerodowntime.acme.plugins.module_utils import addresses, names
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
 
 
@@ -20,8 +20,10 @@ def test_idn_goes_to_punycode():
 @pytest.mark.parametrize("bad, words", [
     ([], "empty"),
     (["*.example.org"], "wildcard"),
-    (["192.0.2.1"], "IP address"),
-    (["2001:db8::1"], "IP address"),
+    (["fe80::1%eth0"], "zone"),
+    (["::ffff:192.0.2.1"], "IPv4 address written as IPv6"),
+    (["[192.0.2.1]"], "only IPv6 addresses take"),
+    (["192.0.2.1/24"], "not a valid DNS name"),
     (["bad_name.example"], "not a valid DNS name"),
     (["-lead.example"], "not a valid DNS name"),
     (["a..example"], "not a valid DNS name"),
@@ -43,6 +45,32 @@ def test_idn_goes_to_punycode():
 def test_bad_names_fail_clearly(bad, words):
     with pytest.raises(ConfigError, match=words):
         names.normalize(bad)
+
+
+def test_ip_addresses_are_kept_in_their_canonical_text_beside_dns_names():
+    assert names.normalize(["192.0.2.1", "2001:DB8:0:0::1", "[2001:db8::2]", "www.example.org", "192.0.2.1"]) == [
+        "192.0.2.1", "2001:db8::1", "2001:db8::2", "www.example.org"]
+
+
+@pytest.mark.parametrize("domains, folder", [
+    (["127.0.0.5"], "ip-127-0-0-5"),
+    (["::1"], "ip6-0-0-0-0-0-0-0-1"),
+    (["2001:db8::5", "192.0.2.1"], "ip6-2001-db8-0-0-0-0-0-5"),
+    (["www.example.org", "192.0.2.1"], "www.example.org"),
+])
+def test_the_folder_of_an_address_certificate_reads_as_the_address(domains, folder):
+    assert names.lineage_name(domains) == folder
+    assert names.check_lineage_name(folder) == folder
+
+
+def test_host_brackets_ipv6_only():
+    assert [addresses.host(n) for n in ("www.example.org", "192.0.2.1", "2001:db8::1")] == [
+        "www.example.org", "192.0.2.1", "[2001:db8::1]"]
+
+
+def test_ip_tells_addresses_from_names():
+    assert str(addresses.ip("2001:db8::1")) == "2001:db8::1" and str(addresses.ip("192.0.2.1")) == "192.0.2.1"
+    assert addresses.ip("1.example") is None and addresses.ip("www.example.org") is None
 
 
 def test_one_hundred_names_are_fine():

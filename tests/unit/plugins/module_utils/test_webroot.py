@@ -252,6 +252,36 @@ def test_an_unreachable_ipv6_address_is_a_warning_when_ipv4_answers_right(tmp_pa
     assert "not from the IPv6 address ::1" in warning and "Let's Encrypt tries IPv6 first" in warning
 
 
+@pytest.mark.parametrize("family, address, host", [(socket.AF_INET6, "::1", "[::1]"),
+                                                   (socket.AF_INET, "127.0.0.1", "127.0.0.1")])
+def test_the_self_check_of_an_address_asks_that_address_with_it_as_the_host(tmp_path, port, family, address, host):
+    # As the CA does for an IP identifier (RFC 8738): http://[::1]/..., Host: [::1].
+    seen = []
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append((self.headers["Host"], self.path))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(KEY_AUTHZ.encode())
+
+        def log_message(self, *args) -> None:
+            pass
+
+    class Server(http.server.ThreadingHTTPServer):
+        address_family = family
+
+    server = Server((address, port), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert webroot.Responder(str(tmp_path)).self_check(address, "tok", KEY_AUTHZ) is None
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == [(host, "/.well-known/acme-challenge/tok")]
+    assert webroot.challenge_url(address, "tok") == f"http://{host}/.well-known/acme-challenge/tok"
+
+
 def test_self_check_warns_when_the_name_does_not_resolve(tmp_path):
     warning = webroot.Responder(str(tmp_path)).self_check("no-such-name.invalid", "tok", KEY_AUTHZ)
     assert "does not resolve" in warning
