@@ -50,6 +50,11 @@ notes:
   - C(500), C(502) and C(504) answers and broken connections are retried up to three times with a
     growing pause, within O(timeout). A C(Retry-After) is honoured between one second and one day.
   - Answers larger than 1 MiB are refused.
+  - While the CA validates a challenge or issues the certificate, the module asks again at once,
+    then after 0.1 s, doubling up to 2 s between polls, or as long as the CA's C(Retry-After) says,
+    at most 20 times per authorization or order. A fast internal CA (step-ca, Caddy) answers
+    within the first few tenths of a second; Let's Encrypt's validation takes seconds, so there
+    the polls are few.
 requirements:
   - Python 3.11 or newer on the managed host (the oldest tested; Debian 12's).
   - cryptography (python3-cryptography).

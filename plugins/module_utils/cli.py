@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, Sequence
 
 from . import backoff, commands, hooks, info, install, issuance, keyaccess, lineage, locks, metrics, push, reloads, times
+from . import connection
 from .connection import CONFIG_DIR
 from .errors import AcmeError, ConfigError
 from .spec import CertificateSpec, renew_before, validated
@@ -137,37 +138,39 @@ def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, l
         log.always("issuing is off (the role's zerodowntime_acme_issue is false): nothing is sent to any CA, and "
                    "the placeholders stay until a play turns it on")
         selected = []
-    for spec in selected:
-        name = str(spec.name)
-        waiting = backoff.waiting_until(state, name, run_at)
-        if waiting and not force:
-            failed += 1
-            log.always(f"{name}: skipped after {state[name]['failures']} failed attempt(s); next try after "
-                       f"{waiting:%Y-%m-%d %H:%M} UTC (renew --force {name} tries now)")
-            continue
-        try:
-            outcome = issuance.ensure(spec, force=force, now=now)
-        except Exception as exc:  # one certificate's trouble, whatever it is, stays its own
-            failed += 1
-            what = str(exc) if isinstance(exc, AcmeError) else f"unexpected {type(exc).__name__}: {exc}"
-            entry = backoff.failed(state, name, run_at, getattr(exc, "retry_after", None))
-            log.always(f"{name}: FAILED, the current certificate stays in place: {what} "
-                       f"(attempt {entry['failures']}; next try after {entry['next_attempt'][:16]} UTC)")
-            continue
-        backoff.succeeded(state, name)
-        if outcome.changed and not outcome.renewed:
-            changed += 1
-            log.always(f"{name}: not renewed, but its files were put right: {'; '.join(outcome.repaired)}")
-        elif outcome.changed:
-            changed += 1
-            log.always(f"{name}: renewed ({outcome.reason}); serial {outcome.serial}, expires {outcome.not_after}")
-            for warning in outcome.warnings:
-                log.always(f"{name}: warning: {warning}")
-        else:
-            quiet += 1
-            log.detail(f"{name}: {outcome.reason}")
-            for warning in outcome.warnings:
-                log.detail(f"{name}: warning: {warning}")
+    # One session per CA for the whole run: its directory and account are asked once.
+    with connection.shared_sessions():
+        for spec in selected:
+            name = str(spec.name)
+            waiting = backoff.waiting_until(state, name, run_at)
+            if waiting and not force:
+                failed += 1
+                log.always(f"{name}: skipped after {state[name]['failures']} failed attempt(s); next try after "
+                           f"{waiting:%Y-%m-%d %H:%M} UTC (renew --force {name} tries now)")
+                continue
+            try:
+                outcome = issuance.ensure(spec, force=force, now=now)
+            except Exception as exc:  # one certificate's trouble, whatever it is, stays its own
+                failed += 1
+                what = str(exc) if isinstance(exc, AcmeError) else f"unexpected {type(exc).__name__}: {exc}"
+                entry = backoff.failed(state, name, run_at, getattr(exc, "retry_after", None))
+                log.always(f"{name}: FAILED, the current certificate stays in place: {what} "
+                           f"(attempt {entry['failures']}; next try after {entry['next_attempt'][:16]} UTC)")
+                continue
+            backoff.succeeded(state, name)
+            if outcome.changed and not outcome.renewed:
+                changed += 1
+                log.always(f"{name}: not renewed, but its files were put right: {'; '.join(outcome.repaired)}")
+            elif outcome.changed:
+                changed += 1
+                log.always(f"{name}: renewed ({outcome.reason}); serial {outcome.serial}, expires {outcome.not_after}")
+                for warning in outcome.warnings:
+                    log.always(f"{name}: warning: {warning}")
+            else:
+                quiet += 1
+                log.detail(f"{name}: {outcome.reason}")
+                for warning in outcome.warnings:
+                    log.detail(f"{name}: warning: {warning}")
     try:
         backoff.save(state_path, state)
     except OSError as exc:

@@ -17,6 +17,7 @@ import datetime
 import itertools
 import os
 import tempfile
+import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -44,8 +45,10 @@ USER_AGENT = "zerodowntime-acme/0.1.0"
 DEACTIVATED = "deactivated"
 # While an authorization or an order is still being processed and the CA sends no Retry-After:
 # 0.1 s, doubling, at most 2 s. Internal CAs answer in milliseconds; a Retry-After always wins.
+# At most MAX_POLLS polls of one authorization or order, and never past the deadline.
 POLL_FIRST = 0.1
 POLL_MAX = 2.0
+MAX_POLLS = 20
 MAX_ALTERNATE_CHAINS = 5
 _REQUIRED_URLS = ("newNonce", "newAccount", "newOrder")
 _OPTIONAL_URLS = ("revokeCert", "keyChange", "renewalInfo")
@@ -102,28 +105,46 @@ if ACME_IMPORT_ERROR is None:
 class Session:
     """One conversation with one ACME server, signed with one account key, within one deadline."""
 
-    def __init__(self, connection: CAConnection, account_key_path: str | None, *, create_key: bool = True) -> None:
+    def __init__(self, connection: CAConnection, account_key_path: str | None, *, create_key: bool = True,
+                 pool: SessionPool | None = None) -> None:
         """Without an account key the session can only read (directory, renewal information). A
-        missing key file is created, unless `create_key` is false (then it is an AccountError)."""
+        missing key file is created, unless `create_key` is false (then it is an AccountError).
+        A session of a `pool` takes the directory and the account URL the pool already knows, and
+        stays open until the pool closes."""
         self.directory_url = connection.directory_url
         self.timeout = connection.timeout
         self.deadline = time.monotonic() + connection.timeout
         self.warnings: list[str] = []
         self._bundle_file: str | None = None
+        self._pool = pool
+        self._account_key_path = account_key_path
         jwk, alg = _account_jwk(account_key_path, create_key) if account_key_path else (None, jose.RS256)
         self.jwk = jwk
         self._net = Network(key=jwk, alg=alg, verify_ssl=self._trust(connection.ca_bundle, connection.validate_certs),
                             user_agent=USER_AGENT, deadline=self.deadline)
         try:
-            with self._step("fetching the ACME directory", self.directory_url):
-                # Kept as checked JSON too: older releases of the library drop the meta fields they
-                # don't know (and from_json() rewrites the dict it is given, hence the copy).
-                self._directory_json = self._checked_directory(self._net.get(self.directory_url).json())
-                directory = messages.Directory.from_json(copy.deepcopy(self._directory_json))
+            known = pool.directory(connection) if pool else None
+            if known is None:
+                with self._step("fetching the ACME directory", self.directory_url):
+                    # Kept as checked JSON too: older releases of the library drop the meta fields they
+                    # don't know (and from_json() rewrites the dict it is given, hence the copy).
+                    self._directory_json = self._checked_directory(self._net.get(self.directory_url).json())
+                if pool:
+                    pool.keep_directory(connection, self._directory_json, self.warnings)
+            else:
+                self._directory_json, self.warnings = known[0], list(known[1])
+            directory = messages.Directory.from_json(copy.deepcopy(self._directory_json))
         except BaseException:
             self.close()  # the trust bundle's temporary file
             raise
+        self._directory_warnings = list(self.warnings)
         self._client = acme_client.ClientV2(directory, self._net)
+
+    def restart_clock(self) -> None:
+        """A new deadline for the next certificate of a pooled session; its warnings start afresh."""
+        self.deadline = time.monotonic() + self.timeout
+        self._net.deadline = self.deadline
+        self.warnings = list(self._directory_warnings)
 
     def close(self) -> None:
         if self._bundle_file:
@@ -134,19 +155,26 @@ class Session:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        if self._pool is None:
+            self.close()  # a pooled session is closed by its pool
 
     # Account -----------------------------------------------------------------------------------
 
     def ensure_account(self, email: str | None, terms_agreed: bool) -> str:
-        """Use the account of this key, creating it when the CA knows none; return its URL."""
+        """Use the account of this key, creating it when the CA knows none; return its URL. In a
+        pool, the account is looked up once per CA and key for the whole run."""
+        known = self._pool.account(self.directory_url, self._account_key_path) if self._pool else None
+        if known:
+            self._net.account = messages.RegistrationResource(uri=known, body=messages.Registration())
+            return known
         account = self.find_account()
         if account is not None and account.status == DEACTIVATED:
             raise AccountError(f"the ACME account of this key at {self.directory_url} is deactivated, and an "
                                "account cannot be reactivated; point account_key at a new key")
-        if account is not None:
-            return account.url
-        return self.create_account(_contacts(email), terms_agreed).url
+        url = account.url if account is not None else self.create_account(_contacts(email), terms_agreed).url
+        if self._pool:
+            self._pool.keep_account(self.directory_url, self._account_key_path, url)
+        return url
 
     def find_account(self) -> Account | None:
         """The account of this key, or None when the CA knows none (RFC 8555 7.3.1)."""
@@ -395,8 +423,11 @@ class Session:
         return chains
 
     def _pause(self, response: requests.Response, polls: int, what: str) -> None:
-        """Sleep before the next poll: the CA's Retry-After, or else 0.1 s doubling per poll up to
-        2 s; raise when that would pass the deadline."""
+        """Sleep before poll number `polls` + 2 (the first goes out at once): the CA's Retry-After,
+        or else 0.1 s doubling per poll up to 2 s; raise when that would pass the deadline or
+        MAX_POLLS."""
+        if polls + 1 >= MAX_POLLS:
+            raise CAError(f"{what} after {MAX_POLLS} polls; try again later")
         asked = times.retry_after(response.headers.get("Retry-After"), None)
         wait = asked.total_seconds() if asked else min(POLL_FIRST * 2 ** polls, POLL_MAX)
         if wait >= self.deadline - time.monotonic():
@@ -490,6 +521,56 @@ class Session:
         with os.fdopen(fd, "wb") as f:
             f.write(default + b"\n" + extra)
         return self._bundle_file
+
+
+class SessionPool:
+    """The sessions of a run that handles several certificates (the host CLI's renew): each CA's
+    directory is fetched once and each account looked up once; a thread reuses its own session
+    (a nonce is never shared between threads), with a fresh deadline for each certificate."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._directories: dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]] = {}
+        self._accounts: dict[tuple[str, str | None], str] = {}
+        self._sessions: dict[tuple[Any, ...], Session] = {}
+
+    def session(self, connection: CAConnection, key_path: str | None, create_key: bool) -> Session:
+        key = (threading.get_ident(), _trust_key(connection), connection.timeout, key_path)
+        with self._lock:
+            found = self._sessions.get(key)
+        if found is None:
+            found = Session(connection, key_path, create_key=create_key, pool=self)
+            with self._lock:
+                self._sessions[key] = found
+        found.restart_clock()
+        return found
+
+    def directory(self, connection: CAConnection) -> tuple[dict[str, Any], list[str]] | None:
+        with self._lock:
+            return self._directories.get(_trust_key(connection))
+
+    def keep_directory(self, connection: CAConnection, directory: dict[str, Any], warnings: list[str]) -> None:
+        with self._lock:
+            self._directories.setdefault(_trust_key(connection), (directory, list(warnings)))
+
+    def account(self, directory_url: str, key_path: str | None) -> str | None:
+        with self._lock:
+            return self._accounts.get((directory_url, key_path))
+
+    def keep_account(self, directory_url: str, key_path: str | None, url: str) -> None:
+        with self._lock:
+            self._accounts[(directory_url, key_path)] = url
+
+    def close(self) -> None:
+        with self._lock:
+            sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            session.close()
+
+
+def _trust_key(connection: CAConnection) -> tuple[str, str | None, bool]:
+    """What makes a directory the same one: its URL and how its certificate is trusted."""
+    return connection.directory_url, connection.ca_bundle, connection.validate_certs
 
 
 def order_again_without_replaces(error: Exception) -> bool:

@@ -6,18 +6,20 @@ the session. A new connection option is one edit here and one in the doc fragmen
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import os
 import re
 import urllib.parse
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .errors import ConfigError, DependencyError
 from .options import check_types
 
 if TYPE_CHECKING:
-    from .client import Session
+    from .client import Session, SessionPool
 
 LETSENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 CONFIG_DIR = "/etc/zerodowntime-acme"
@@ -80,7 +82,35 @@ class CAConnection:
         from .client import Session
 
         key = (key_path or self.checked().account_key) if signed else None
-        return Session(self, key, create_key=create_key)
+        shared = _SHARED.get()
+        if shared is None:
+            return Session(self, key, create_key=create_key)
+        if not shared:
+            from .client import SessionPool
+
+            shared.append(SessionPool())
+        return shared[0].session(self, key, create_key)
+
+
+# Set by shared_sessions(): a list that holds the run's SessionPool once a session is needed (a run
+# with nothing due never imports the client).
+_SHARED: contextvars.ContextVar[list[SessionPool] | None] = contextvars.ContextVar(
+    "zerodowntime_acme_sessions", default=None)
+
+
+@contextlib.contextmanager
+def shared_sessions() -> Iterator[None]:
+    """Within: CAConnection.session() hands out one session per CA, account key and thread for the
+    whole run (client.SessionPool), closed at the end. Threads started within must run in a copy
+    of this context (contextvars.copy_context)."""
+    token = _SHARED.set([])
+    try:
+        yield
+    finally:
+        pools = _SHARED.get() or []
+        _SHARED.reset(token)
+        for pool in pools:
+            pool.close()
 
 
 def default_account_key(directory_url: str) -> str:

@@ -42,7 +42,9 @@ NAMES = ["a", "b", "b2", "key", "force", "hook", "hookfail", "check", "wrongroot
          # Who may read the key, and combined.pem (test_key_access.py).
          "keygroup", "combined", "badmode",
          # A certificate for a name and an address (test_ip_certificates.py).
-         "withip"]
+         "withip",
+         # One renew for many certificates (test_cli_sessions.py).
+         *[f"batch{i}" for i in range(1, 9)]]
 DAY = 86400
 # As Let's Encrypt offers them (Pebble's own default stands in for `classic`).
 PROFILES = {

@@ -105,5 +105,9 @@ class Pebble:
 
     def request_count(self) -> int:
         """How many ACME requests Pebble has logged so far."""
+        return len(self.requests())
+
+    def requests(self) -> list[str]:
+        """Every ACME request Pebble has logged so far, as "METHOD /path"."""
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
-            return sum(1 for line in f if "-> calling handler()" in line)
+            return [line.split(" ", 3)[3].split(" -> ")[0] for line in f if "-> calling handler()" in line]

@@ -202,3 +202,113 @@ def test_a_valid_authorization_ends_the_wait(monkeypatch):
     session = _polling_session(_Answers(_authz("pending", "processing"), _authz("valid", "valid")), seconds=30)
     session.wait_valid(_pending(session))
     assert session._client.bodies == [_authz("valid", "valid")]
+
+
+class _Clock:
+    """time.sleep and time.monotonic for the polling schedule: sleeping moves the clock."""
+
+    def __init__(self, monkeypatch):
+        self.now = 1000.0
+        self.sleeps = []
+        monkeypatch.setattr(client.time, "monotonic", lambda: self.now)
+        monkeypatch.setattr(client.time, "sleep", self.sleep)
+
+    def sleep(self, seconds):
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+
+class _Polls(_Answers):
+    """Counts the polls, and answers with a Retry-After header when given one."""
+
+    def __init__(self, *bodies, retry_after=None):
+        super().__init__(*bodies)
+        self.polls = 0
+        self.retry_after = retry_after
+
+    def _post_as_get(self, url):
+        self.polls += 1
+        response = super()._post_as_get(url)
+        if self.retry_after is not None:
+            response.headers["Retry-After"] = self.retry_after
+        return response
+
+
+def _session_at(clock, answers, seconds):
+    session = _polling_session(answers, seconds)
+    session.deadline = clock.now + seconds
+    return session
+
+
+def test_the_first_poll_goes_out_at_once_then_the_pauses_double_from_a_tenth_of_a_second_up_to_two(monkeypatch):
+    clock = _Clock(monkeypatch)
+    answers = _Polls(*[_authz("pending", "processing")] * 8, _authz("valid", "valid"))
+    session = _session_at(clock, answers, 300)
+    session.wait_valid(_pending(session))
+    assert answers.polls == 9
+    assert clock.sleeps == [0.1, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0, 2.0]
+
+
+def test_a_valid_answer_at_the_first_poll_costs_no_sleep(monkeypatch):
+    clock = _Clock(monkeypatch)
+    answers = _Polls(_authz("valid", "valid"))
+    session = _session_at(clock, answers, 300)
+    session.wait_valid(_pending(session))
+    assert answers.polls == 1 and clock.sleeps == []
+
+
+def test_the_cas_retry_after_wins_over_the_schedule(monkeypatch):
+    clock = _Clock(monkeypatch)
+    answers = _Polls(_authz("pending", "processing"), _authz("pending", "processing"), _authz("valid", "valid"),
+                     retry_after="3")
+    session = _session_at(clock, answers, 300)
+    session.wait_valid(_pending(session))
+    assert clock.sleeps == [3.0, 3.0]
+
+
+def test_an_authorization_is_polled_at_most_twenty_times(monkeypatch):
+    clock = _Clock(monkeypatch)
+    answers = _Polls(_authz("pending", "processing"))
+    session = _session_at(clock, answers, 3600)
+    with pytest.raises(CAError, match="did not validate a.example after 20 polls"):
+        session.wait_valid(_pending(session))
+    assert answers.polls == client.MAX_POLLS == 20 and len(clock.sleeps) == 19
+
+
+def test_no_pause_runs_past_the_deadline(monkeypatch):
+    clock = _Clock(monkeypatch)
+    answers = _Polls(_authz("pending", "processing"))
+    session = _session_at(clock, answers, 5)
+    with pytest.raises(CAError, match="within the timeout"):
+        session.wait_valid(_pending(session))
+    assert sum(clock.sleeps) < 5 and clock.sleeps == [0.1, 0.2, 0.4, 0.8, 1.6]
+
+
+def _order(status, certificate=None):
+    body = {"status": status, "identifiers": [{"type": "dns", "value": "a.example"}],
+            "authorizations": ["https://ca.test/authz/1"], "finalize": "https://ca.test/order/1/finalize"}
+    if certificate:
+        body["certificate"] = certificate
+    return body
+
+
+def test_an_order_still_processing_is_polled_on_the_same_schedule(monkeypatch):
+    import json
+
+    import requests
+
+    clock = _Clock(monkeypatch)
+    answers = _Polls(*[_order("processing")] * 3, _order("valid", "https://ca.test/cert/1"))
+
+    def post(url, obj):  # the finalize request: the order comes back processing
+        response = requests.Response()
+        response.status_code = 200
+        response._content = json.dumps(_order("processing")).encode()
+        return response
+
+    answers._post = post
+    session = _session_at(clock, answers, 300)
+    order = messages.OrderResource(body=messages.Order.from_json(_order("ready")), uri="https://ca.test/order/1")
+    session.finalize(order, b"csr")
+    # 3 processing polls, the valid one, then the certificate's download: the pauses between them.
+    assert clock.sleeps == [0.1, 0.2, 0.4, 0.8] and answers.polls == 5

@@ -117,6 +117,27 @@ def test_a_run_with_nothing_due_imports_neither_acme_nor_cryptography(tmp_path):
     assert json.loads(out.stdout) == {"changed": False, "loaded": []}
 
 
+def test_crons_renew_with_nothing_due_imports_neither_acme_nor_cryptography(tmp_path):
+    # The run's shared sessions (connection.shared_sessions) load the client only when one is needed.
+    _install(tmp_path)
+    (tmp_path / "certificates").mkdir()
+    (tmp_path / "certificates" / "a.example.json").write_text(json.dumps(dict(
+        domains=["a.example"], webroot=str(tmp_path / "webroot"), cert_dir=str(tmp_path / "live"),
+        directory_url=UNREACHABLE, account_key=str(tmp_path / "account.pem"))))
+    (tmp_path / "renew.json").write_text(json.dumps({"validate": ["true"], "reload": ["true"]}))
+    script = textwrap.dedent(f"""
+        import json, sys
+        from ansible_collections.zerodowntime.acme.plugins.module_utils import cli
+        code = cli.main(["--config-dir", {str(tmp_path)!r}, "renew"])
+        heavy = ("acme", "josepy", "requests", "urllib3", "cryptography", "urllib.request")
+        print(json.dumps({{"code": code, "loaded": sorted(m for m in heavy if m in sys.modules)}}))
+    """)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.splitlines()[-1]) == {"code": 0, "loaded": []}
+
+
 def test_a_cert_dir_that_cannot_hold_the_certificate_fails_before_any_order(tmp_path):
     # UNREACHABLE would turn any request into a CAError: a ConfigError proves none was made.
     (tmp_path / "file").write_text("not a folder")
