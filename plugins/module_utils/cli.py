@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The host CLI, `zerodowntime-acme`: the same engine as the module, run by cron without Ansible.
 
-    zerodowntime-acme renew [--force] [--verbose] [NAME...]   renew what is due; validate and reload nginx once
+    zerodowntime-acme renew [--force] [--verbose] [--jobs N] [NAME...]
+                                                              renew what is due, N at once; reload nginx once
     zerodowntime-acme status [--json]                         names, expiry and next renewal of each certificate
     zerodowntime-acme placeholder NAME...                     a self-signed pair until the first issuance
     zerodowntime-acme receive < BUNDLE                        a pool member: install what its issuer sends
@@ -18,7 +19,9 @@ in syslog (journalctl -t zerodowntime-acme).
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
+import contextvars
 import datetime
 import fcntl
 import json
@@ -35,6 +38,8 @@ from .errors import AcmeError, ConfigError
 from .spec import CertificateSpec, renew_before, validated
 
 LOCK_WAIT_SECONDS = 600
+DEFAULT_JOBS = 4
+MAX_JOBS = 32
 EX_TEMPFAIL = 75
 DEFAULT_COMMANDS = {"validate": ["nginx", "-t", "-q"], "reload": ["nginx", "-s", "reload"]}
 # Options that older releases of the role stored, which are not the certificate's: ignored.
@@ -49,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     renew = subcommands.add_parser("renew", help="renew the certificates that are due, then reload nginx once")
     renew.add_argument("--force", action="store_true", help="renew now, whatever the decision")
     renew.add_argument("--verbose", "-v", action="store_true", help="also print the certificates with nothing to do")
+    renew.add_argument("--jobs", "-j", type=_jobs, default=DEFAULT_JOBS, metavar="N",
+                       help="renew up to N certificates at once (default: %(default)s; 1: one after the other)")
     renew.add_argument("names", nargs="*", metavar="NAME", help="only these certificates (default: all)")
     status = subcommands.add_parser("status", help="show each certificate's names, expiry and next renewal")
     status.add_argument("--json", action="store_true", help="one JSON list, for monitoring")
@@ -66,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         loaded = _load_specs(args.config_dir)
         if args.command == "renew":
             with _lock(args.config_dir, log):
-                return _renew(args.config_dir, loaded, args.names, args.force, log, now)
+                return _renew(args.config_dir, loaded, args.names, args.force, log, now, args.jobs)
         if args.command == "status":
             return _status(args.config_dir, loaded, args.json, log)
         if args.command == "receive":
@@ -83,6 +90,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (AcmeError, ValueError) as exc:
         log.always(f"error: {exc}")
         return 1
+
+
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if not 1 <= jobs <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"must be a number from 1 to {MAX_JOBS}, not {text!r}")
+    return jobs
 
 
 @dataclass
@@ -122,7 +139,7 @@ class Log:
 
 
 def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, log: Log,
-           now: datetime.datetime | None) -> int:
+           now: datetime.datetime | None, jobs: int = DEFAULT_JOBS) -> int:
     run_at = now or times.now()
     changed = failed = quiet = 0
     for broken, why in loaded.broken.items():
@@ -138,39 +155,39 @@ def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, l
         log.always("issuing is off (the role's zerodowntime_acme_issue is false): nothing is sent to any CA, and "
                    "the placeholders stay until a play turns it on")
         selected = []
-    # One session per CA for the whole run: its directory and account are asked once.
-    with connection.shared_sessions():
-        for spec in selected:
-            name = str(spec.name)
-            waiting = backoff.waiting_until(state, name, run_at)
-            if waiting and not force:
-                failed += 1
-                log.always(f"{name}: skipped after {state[name]['failures']} failed attempt(s); next try after "
-                           f"{waiting:%Y-%m-%d %H:%M} UTC (renew --force {name} tries now)")
-                continue
-            try:
-                outcome = issuance.ensure(spec, force=force, now=now)
-            except Exception as exc:  # one certificate's trouble, whatever it is, stays its own
-                failed += 1
-                what = str(exc) if isinstance(exc, AcmeError) else f"unexpected {type(exc).__name__}: {exc}"
-                entry = backoff.failed(state, name, run_at, getattr(exc, "retry_after", None))
-                log.always(f"{name}: FAILED, the current certificate stays in place: {what} "
-                           f"(attempt {entry['failures']}; next try after {entry['next_attempt'][:16]} UTC)")
-                continue
-            backoff.succeeded(state, name)
-            if outcome.changed and not outcome.renewed:
-                changed += 1
-                log.always(f"{name}: not renewed, but its files were put right: {'; '.join(outcome.repaired)}")
-            elif outcome.changed:
-                changed += 1
-                log.always(f"{name}: renewed ({outcome.reason}); serial {outcome.serial}, expires {outcome.not_after}")
-                for warning in outcome.warnings:
-                    log.always(f"{name}: warning: {warning}")
-            else:
-                quiet += 1
-                log.detail(f"{name}: {outcome.reason}")
-                for warning in outcome.warnings:
-                    log.detail(f"{name}: warning: {warning}")
+    waiting = {str(s.name): backoff.waiting_until(state, str(s.name), run_at) for s in selected}
+    due = [s for s in selected if not waiting[str(s.name)] or force]
+    results = dict(zip((str(s.name) for s in due), _ensure_all(due, force, now, jobs)))
+    for spec in selected:  # reported in the order of the certificates, however many ran at once
+        name = str(spec.name)
+        if name not in results:
+            failed += 1
+            log.always(f"{name}: skipped after {state[name]['failures']} failed attempt(s); next try after "
+                       f"{waiting[name]:%Y-%m-%d %H:%M} UTC (renew --force {name} tries now)")
+            continue
+        outcome = results[name]
+        if isinstance(outcome, BaseException):  # one certificate's trouble, whatever it is, stays its own
+            failed += 1
+            exc = outcome
+            what = str(exc) if isinstance(exc, AcmeError) else f"unexpected {type(exc).__name__}: {exc}"
+            entry = backoff.failed(state, name, run_at, getattr(exc, "retry_after", None))
+            log.always(f"{name}: FAILED, the current certificate stays in place: {what} "
+                       f"(attempt {entry['failures']}; next try after {entry['next_attempt'][:16]} UTC)")
+            continue
+        backoff.succeeded(state, name)
+        if outcome.changed and not outcome.renewed:
+            changed += 1
+            log.always(f"{name}: not renewed, but its files were put right: {'; '.join(outcome.repaired)}")
+        elif outcome.changed:
+            changed += 1
+            log.always(f"{name}: renewed ({outcome.reason}); serial {outcome.serial}, expires {outcome.not_after}")
+            for warning in outcome.warnings:
+                log.always(f"{name}: warning: {warning}")
+        else:
+            quiet += 1
+            log.detail(f"{name}: {outcome.reason}")
+            for warning in outcome.warnings:
+                log.detail(f"{name}: warning: {warning}")
     try:
         backoff.save(state_path, state)
     except OSError as exc:
@@ -184,6 +201,26 @@ def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, l
     _write_metrics(config_dir, loaded, state, run_at, success=not failed, log=log, hook_failures=hook_failures)
     _syslog(f"renew: {changed} renewed, {failed} failed, {quiet} not due; reload: {reload}")
     return 1 if failed else 0
+
+
+def _ensure_all(specs: list[CertificateSpec], force: bool, now: datetime.datetime | None,
+                jobs: int) -> list[issuance.Outcome | Exception]:
+    """issuance.ensure for each spec, up to `jobs` at once (each holds its own lineage's lock and
+    writes its own challenge files), with one session per CA for the whole run; an exception is
+    returned in the certificate's place."""
+    def one(spec: CertificateSpec) -> issuance.Outcome | Exception:
+        try:
+            return issuance.ensure(spec, force=force, now=now)
+        except Exception as exc:  # pylint: disable=broad-exception-caught  # stays with its certificate
+            return exc
+
+    with connection.shared_sessions():
+        if jobs <= 1 or len(specs) <= 1:
+            return [one(spec) for spec in specs]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, len(specs))) as pool:
+            # Each task runs in a copy of this context: it sees the run's shared sessions.
+            futures = [pool.submit(contextvars.copy_context().run, one, spec) for spec in specs]
+            return [future.result() for future in futures]
 
 
 def _issuing(config_dir: str) -> bool:
@@ -336,7 +373,7 @@ def _placeholder(loaded: Loaded, names: Sequence[str], log: Log) -> int:
     keys.require_cryptography()
     for spec in loaded.select(names):
         name = str(spec.name)
-        with locks.holding(spec.cert_dir):
+        with locks.holding(spec.cert_dir, name):
             if lineage.read(spec.cert_dir, name) is not None:
                 log.detail(f"{name}: a certificate exists; no placeholder needed")
                 continue

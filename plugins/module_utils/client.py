@@ -162,19 +162,27 @@ class Session:
 
     def ensure_account(self, email: str | None, terms_agreed: bool) -> str:
         """Use the account of this key, creating it when the CA knows none; return its URL. In a
-        pool, the account is looked up once per CA and key for the whole run."""
-        known = self._pool.account(self.directory_url, self._account_key_path) if self._pool else None
-        if known:
-            self._net.account = messages.RegistrationResource(uri=known, body=messages.Registration())
-            return known
+        pool, the account is looked up once per CA and key for the whole run (the other threads
+        wait for that lookup)."""
+        if self._pool is None:
+            return self._find_or_create_account(email, terms_agreed)
+        with self._pool.accounts_lock:
+            url = self._pool.account(self.directory_url, self._account_key_path)
+            if url:
+                self._net.account = messages.RegistrationResource(uri=url, body=messages.Registration())
+                return url
+            url = self._find_or_create_account(email, terms_agreed)
+            self._pool.keep_account(self.directory_url, self._account_key_path, url)
+            return url
+
+    def _find_or_create_account(self, email: str | None, terms_agreed: bool) -> str:
         account = self.find_account()
         if account is not None and account.status == DEACTIVATED:
             raise AccountError(f"the ACME account of this key at {self.directory_url} is deactivated, and an "
                                "account cannot be reactivated; point account_key at a new key")
-        url = account.url if account is not None else self.create_account(_contacts(email), terms_agreed).url
-        if self._pool:
-            self._pool.keep_account(self.directory_url, self._account_key_path, url)
-        return url
+        if account is not None:
+            return account.url
+        return self.create_account(_contacts(email), terms_agreed).url
 
     def find_account(self) -> Account | None:
         """The account of this key, or None when the CA knows none (RFC 8555 7.3.1)."""
@@ -530,6 +538,8 @@ class SessionPool:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._creating = threading.Lock()  # one session made at a time: the directory is fetched once
+        self.accounts_lock = threading.Lock()
         self._directories: dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]] = {}
         self._accounts: dict[tuple[str, str | None], str] = {}
         self._sessions: dict[tuple[Any, ...], Session] = {}
@@ -539,7 +549,8 @@ class SessionPool:
         with self._lock:
             found = self._sessions.get(key)
         if found is None:
-            found = Session(connection, key_path, create_key=create_key, pool=self)
+            with self._creating:  # also creates a missing account key once
+                found = Session(connection, key_path, create_key=create_key, pool=self)
             with self._lock:
                 self._sessions[key] = found
         found.restart_clock()

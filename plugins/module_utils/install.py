@@ -6,7 +6,7 @@ A pool member never orders its pool's certificate: the issuer sends it, from a p
 certificate_install module) or from cron (`zerodowntime-acme receive` over SSH). Whoever sent it,
 it is checked before it is installed, as the CA's answers are: the key matches the certificate,
 the names are exactly the member's own, the chain holds together, and it is not older than what is
-in place. Then it is swapped in atomically, under the cert_dir lock, and the reload is noted.
+in place. Then it is swapped in atomically, under the lineage's lock, and the reload is noted.
 
 export() reads a lineage into the bundle that install() takes, on the issuer.
 """
@@ -115,7 +115,7 @@ def install(cert_dir: str, name: str, domains: list[str], bundle: Bundle, *, che
     if check_mode:
         return _install(cert_dir, name, wanted, bundle, files, True)
     lineage.check_writable(cert_dir, name)
-    with locks.holding(cert_dir):
+    with locks.holding(cert_dir, name):
         return _install(cert_dir, name, wanted, bundle, files, False)
 
 

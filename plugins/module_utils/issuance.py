@@ -55,14 +55,14 @@ def ensure(spec: CertificateSpec, *, force: bool = False, check_mode: bool = Fal
     if spec.issuer:
         if check_mode:
             return _member(spec, access, check_mode)
-        with locks.holding(spec.cert_dir):
+        with locks.holding(spec.cert_dir, str(spec.name)):
             return _member(spec, access, check_mode)
     if check_mode:
         return _ensure(spec, access, force, check_mode, now)
-    # Every writer of a cert_dir (a play, cron's renew, placeholder) holds its lock while it
-    # decides and writes.
+    # Every writer of a lineage (a play, cron's renew, placeholder, receive) holds its lock while
+    # it decides and writes.
     lineage.check_writable(spec.cert_dir, str(spec.name))
-    with locks.holding(spec.cert_dir):
+    with locks.holding(spec.cert_dir, str(spec.name)):
         return _ensure(spec, access, force, check_mode, now)
 
 
@@ -226,7 +226,7 @@ def refresh_ari(ca: CAConnection, cert_dir: str, name: str, now: datetime.dateti
     with ca.session(signed=False) as session:
         window = _ask_window(session, cert_pem, now, previous=ari.load(folder, cert_pem))
     if window is not None:
-        with locks.holding(cert_dir):
+        with locks.holding(cert_dir, name):
             ari.save(folder, cert_pem, window)
     return window
 

@@ -186,7 +186,7 @@ def write(cert_dir: str, name: str, key_pem: bytes, fullchain_pem: bytes, meta: 
           access: keyaccess.Access = ROOT_ONLY, combined: bool = False) -> Written:
     """Install a new version of lineage `name` as one atomic swap; keep the previous version. The
     key files get `access` before the swap; with `combined`, combined.pem too. Callers hold the
-    cert_dir lock (locks.holding)."""
+    lineage's lock (locks.holding(cert_dir, name))."""
     cert_pem, chain_pem = split_fullchain(fullchain_pem)
     versions_dir = os.path.join(cert_dir, VERSIONS, name)
     link = os.path.join(cert_dir, name)
@@ -230,7 +230,7 @@ def keep_access(cert_dir: str, name: str, access: keyaccess.Access, combined: bo
                 dry_run: bool = False) -> list[str]:
     """Put the key files of every version back to `access`, and make combined.pem of the live
     version agree with `combined` (written from its own key and fullchain, or removed everywhere).
-    Returns what changed (with dry_run, what would). Callers hold the cert_dir lock."""
+    Returns what changed (with dry_run, what would). Callers hold the lineage's lock."""
     versions_dir = os.path.join(cert_dir, VERSIONS, name)
     try:
         versions = sorted((v for v in os.listdir(versions_dir) if v.isdigit()), key=int)

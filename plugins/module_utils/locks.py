@@ -1,12 +1,14 @@
 # Copyright: zerodowntime.acme contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One lock per cert_dir, held by every writer while it decides and writes: the modules (a play),
-`zerodowntime-acme renew` (cron) and `placeholder`. Without it, two writers at once could each
-prune the version the other had just made live.
+"""One lock per lineage, held by every writer of it while it decides and writes: the modules (a
+play), `zerodowntime-acme renew` (cron, several lineages at once with --jobs), `placeholder` and
+`receive`. Without it, two writers at once could each prune the version the other had just made
+live. The files a cert_dir shares between its lineages (the reload-pending note, the hooks record)
+have the cert_dir's own lock, taken only briefly, and after a lineage's lock when both are held.
 
-The lock is an flock on CERT_DIR/.lock. A second writer waits, up to WAIT seconds, then fails with
-a clear message. Within one process the lock is re-entrant, so the CLI can hold it around a call
-that takes it again.
+The locks are flocks on CERT_DIR/.versions/NAME.lock and CERT_DIR/.lock. A second writer waits,
+up to WAIT seconds, then fails with a clear message. Within one thread a lock is re-entrant; two
+threads of one process exclude each other as two processes do.
 """
 
 from __future__ import annotations
@@ -14,40 +16,46 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 import time
 from typing import Iterator
 
 from .errors import StorageError
 
 LOCK_FILE = ".lock"
+
+VERSIONS = ".versions"  # lineage.VERSIONS: the lineages' own folder
 WAIT = 600.0
 _POLL = 0.05
 
-_held: dict[str, tuple[int, int]] = {}  # lock path -> (descriptor, depth)
+_held: dict[tuple[int, str], tuple[int, int]] = {}  # (thread, lock path) -> (descriptor, depth)
 
 
 @contextlib.contextmanager
-def holding(cert_dir: str, wait: float | None = None) -> Iterator[None]:
-    """Hold the lock of `cert_dir` (created, mode 0755, when missing) for the `with` block."""
+def holding(cert_dir: str, name: str | None = None, wait: float | None = None) -> Iterator[None]:
+    """Hold the lock of lineage `name` in `cert_dir`, or without a name the lock of the cert_dir's
+    shared files, for the `with` block (the folders are created, mode 0755, when missing)."""
     try:
-        os.makedirs(cert_dir, mode=0o755, exist_ok=True)
-        path = os.path.join(os.path.realpath(cert_dir), LOCK_FILE)
+        folder = os.path.realpath(cert_dir) if name is None else os.path.join(os.path.realpath(cert_dir), VERSIONS)
+        os.makedirs(folder, mode=0o755, exist_ok=True)
+        path = os.path.join(folder, LOCK_FILE if name is None else f"{name}.lock")
     except OSError as exc:
         raise StorageError(f"cannot create cert_dir {cert_dir}: {exc.strerror}") from exc
-    if path in _held:
-        fd, depth = _held[path]
-        _held[path] = (fd, depth + 1)
+    key = (threading.get_ident(), path)
+    if key in _held:
+        fd, depth = _held[key]
+        _held[key] = (fd, depth + 1)
         try:
             yield
         finally:
-            _held[path] = (fd, _held[path][1] - 1)
+            _held[key] = (fd, _held[key][1] - 1)
         return
     fd = _acquire(path, WAIT if wait is None else wait)
-    _held[path] = (fd, 1)
+    _held[key] = (fd, 1)
     try:
         yield
     finally:
-        del _held[path]
+        del _held[key]
         os.close(fd)  # releases the flock
 
 

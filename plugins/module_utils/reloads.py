@@ -3,7 +3,7 @@
 """The reload-pending marker: CERT_DIR/.reload-pending says that a new certificate was written there
 and the web server has not been reloaded since.
 
-Every writer sets it when it swaps a new version in (under the cert_dir lock). Whoever reloads the
+Every writer sets it when it swaps a new version in (under the cert_dir's lock, inside the lineage's). Whoever reloads the
 server clears it, but only if it still says what it said before the reload: the CLI after its
 reload, the role's handler after its own. So a reload that failed, or a play that failed before
 its handlers, is retried by the next `zerodowntime-acme renew`, and `status` and the metrics show it
@@ -22,10 +22,11 @@ MARKER = ".reload-pending"
 
 
 def mark(cert_dir: str, name: str, now: datetime.datetime) -> None:
-    """Note that `name` has a new certificate the server has not loaded yet (hold the lock)."""
-    current = pending(cert_dir) or {"names": [], "since": times.iso(now)}
-    names = sorted(set(current["names"]) | {name})
-    files.write_json(os.path.join(cert_dir, MARKER), {"names": names, "since": current["since"]})
+    """Note that `name` has a new certificate the server has not loaded yet."""
+    with locks.holding(cert_dir):  # the note is the cert_dir's, shared by its lineages
+        current = pending(cert_dir) or {"names": [], "since": times.iso(now)}
+        names = sorted(set(current["names"]) | {name})
+        files.write_json(os.path.join(cert_dir, MARKER), {"names": names, "since": current["since"]})
 
 
 def pending(cert_dir: str) -> dict[str, Any] | None:

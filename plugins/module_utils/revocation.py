@@ -81,7 +81,7 @@ def revoke(spec: RevokeSpec, *, check_mode: bool = False) -> RevokeOutcome:
                                "signing with the certificate's own key")
         revoked_now = session.revoke(current.pem, REASONS[spec.reason])
     at = times.iso(times.now())
-    with locks.holding(spec.cert_dir):
+    with locks.holding(spec.cert_dir, name):
         lineage.update_meta(spec.cert_dir, name, {"revoked": {"reason": spec.reason, "at": at}})
     msg = f"serial {serial} revoked ({spec.reason})" if revoked_now else f"serial {serial} was already revoked at the CA"
     return RevokeOutcome(revoked_now, name, serial, spec.reason, msg)

@@ -44,7 +44,9 @@ NAMES = ["a", "b", "b2", "key", "force", "hook", "hookfail", "check", "wrongroot
          # A certificate for a name and an address (test_ip_certificates.py).
          "withip",
          # One renew for many certificates (test_cli_sessions.py).
-         *[f"batch{i}" for i in range(1, 9)]]
+         *[f"batch{i}" for i in range(1, 9)],
+         # Several at once (test_cli_jobs.py).
+         *[f"jobs{i}" for i in range(1, 9)], "jobsbad"]
 DAY = 86400
 # As Let's Encrypt offers them (Pebble's own default stands in for `classic`).
 PROFILES = {

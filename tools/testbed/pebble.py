@@ -111,3 +111,10 @@ class Pebble:
         """Every ACME request Pebble has logged so far, as "METHOD /path"."""
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
             return [line.split(" ", 3)[3].split(" -> ")[0] for line in f if "-> calling handler()" in line]
+
+
+def without_nonce_retries(sent: list[str]) -> list[str]:
+    """The requests without the POSTs that Pebble made the client send twice: it refuses 5% of good
+    nonces, and the client fetches a new one and signs the same request again (POST X, HEAD, POST X)."""
+    return [request for index, request in enumerate(sent)
+            if not (request.startswith("POST ") and sent[index + 1:index + 3] == ["HEAD /nonce-plz", request])]

@@ -369,3 +369,18 @@ def test_a_service_name_with_shell_characters_stops_only_its_certificate(config,
     assert cli.main(["--config-dir", str(config), "renew", "two"]) == 1
     assert "one.json: skipped, reload_services holds 'postfix; rm -rf /', which is not a systemd service name" \
         in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("jobs", ["0", "33", "four", "-1"])
+def test_jobs_must_be_a_number_from_1_to_32(config, capsys, jobs):
+    with pytest.raises(SystemExit):
+        cli.main(["--config-dir", str(config), "renew", "--jobs", jobs])
+    assert "must be a number from 1 to 32" in capsys.readouterr().err
+
+
+def test_with_several_jobs_the_failures_stay_apart_and_are_reported_in_order(config, capsys):
+    # Both reach the unreachable CA at once: each fails alone, and the output keeps the list's order.
+    assert cli.main(["--config-dir", str(config), "renew", "--jobs", "4"]) == 1
+    lines = [line for line in capsys.readouterr().out.splitlines() if "FAILED" in line]
+    assert len(lines) == 2 and "one: FAILED" in lines[0] and "two: FAILED" in lines[1]
+    assert not (config / "nginx-calls").exists()

@@ -1,5 +1,6 @@
-"""One lock per cert_dir for every writer: tests plugins/module_utils/locks.py, and that the
-writers (the module's ensure, the CLI's placeholder) hold it."""
+"""One lock per lineage for every writer, and one for a cert_dir's shared files: tests
+plugins/module_utils/locks.py, and that the writers (the module's ensure, the CLI's placeholder)
+hold it."""
 
 from __future__ import annotations
 
@@ -24,10 +25,13 @@ UNREACHABLE = "https://127.0.0.1:9/dir"
 FORK = multiprocessing.get_context("fork")
 
 
-def _hold_elsewhere(cert_dir: str):
-    """Hold the lock from another open file, as another process would."""
-    os.makedirs(cert_dir, exist_ok=True)
-    fd = os.open(os.path.join(cert_dir, locks.LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o600)
+def _hold_elsewhere(cert_dir: str, name: str | None = None):
+    """Hold a lineage's lock (or, without a name, the cert_dir's) from another open file, as another
+    process would."""
+    folder = cert_dir if name is None else os.path.join(cert_dir, locks.VERSIONS)
+    os.makedirs(folder, exist_ok=True)
+    fd = os.open(os.path.join(folder, locks.LOCK_FILE if name is None else f"{name}.lock"),
+                 os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)
     return fd
 
@@ -54,12 +58,45 @@ def test_the_lock_is_reentrant_within_a_process(tmp_path):
             pass
 
 
+def test_two_threads_exclude_each_other_and_two_lineages_do_not(tmp_path):
+    import threading
+
+    order = []
+
+    def second(name):
+        with locks.holding(str(tmp_path), name, wait=5):
+            order.append(f"second {name}")
+
+    with locks.holding(str(tmp_path), "a", wait=1):
+        other = threading.Thread(target=second, args=("b",))
+        other.start()
+        other.join(5)  # another lineage: not held up
+        same = threading.Thread(target=second, args=("a",))
+        same.start()
+        time.sleep(0.3)
+        order.append("first a")
+    same.join(5)
+    assert order == ["second b", "first a", "second a"]
+
+
+def test_a_lineage_writer_may_take_the_cert_dirs_lock_inside_its_own(tmp_path):
+    with locks.holding(str(tmp_path), "a", wait=0.3):
+        with locks.holding(str(tmp_path), wait=0.3):
+            pass
+    fd = _hold_elsewhere(str(tmp_path))  # the shared files' lock does not hold up a lineage
+    try:
+        with locks.holding(str(tmp_path), "a", wait=0.3):
+            pass
+    finally:
+        os.close(fd)
+
+
 def test_the_module_holds_the_lock_while_it_decides_and_writes(tmp_path, monkeypatch):
     monkeypatch.setattr(locks, "WAIT", 0.2)
     os.makedirs(tmp_path / "webroot")
     spec = CertificateSpec.from_options(dict(domains=["a.example"], webroot=str(tmp_path / "webroot"),
                                              cert_dir=str(tmp_path / "live"), directory_url=UNREACHABLE))
-    fd = _hold_elsewhere(str(tmp_path / "live"))
+    fd = _hold_elsewhere(str(tmp_path / "live"), "a.example")
     try:
         with pytest.raises(StorageError, match="still holds"):
             issuance.ensure(spec)
@@ -75,7 +112,7 @@ def test_placeholder_holds_the_lock(tmp_path, monkeypatch, capsys):
     (tmp_path / "certificates" / "one.json").write_text(json.dumps(
         {"domains": ["one.example"], "name": "one", "webroot": str(tmp_path / "webroot"),
          "cert_dir": str(tmp_path / "live")}))
-    fd = _hold_elsewhere(str(tmp_path / "live"))
+    fd = _hold_elsewhere(str(tmp_path / "live"), "one")
     try:
         assert cli.main(["--config-dir", str(tmp_path), "placeholder", "one"]) == 1
         assert "still holds" in capsys.readouterr().out
@@ -104,7 +141,7 @@ def _writer(cert_dir: str, pairs, rounds: int, errors) -> None:
     bad = 0
     for i in range(rounds):
         key, chain = pairs[i % len(pairs)]
-        with locks.holding(cert_dir):
+        with locks.holding(cert_dir, "a"):
             lineage.write(cert_dir, "a", key, chain, {})
         bad += not _live_pair_ok(cert_dir, "a")
     errors.put(bad)
@@ -128,7 +165,7 @@ def _write_forever(cert_dir: str, pairs) -> None:
     i = 0
     while True:
         key, chain = pairs[i % len(pairs)]
-        with locks.holding(cert_dir):
+        with locks.holding(cert_dir, "a"):
             lineage.write(cert_dir, "a", key, chain, {})
         i += 1
 
