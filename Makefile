@@ -6,6 +6,7 @@ SHELL      := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 ROOT       := $(CURDIR)
 BUILD      := $(ROOT)/build
+BENCH_VENV := $(BUILD)/bench-venv
 VENV       := $(BUILD)/venv
 DOCS_VENV  := $(BUILD)/docs-venv
 PY         := $(VENV)/bin/python
@@ -112,11 +113,19 @@ $(DOCS_VENV)/.installed: requirements/docs.txt | host
 	$(DOCS_VENV)/bin/pip install -q --disable-pip-version-check -r requirements/docs.txt
 	touch $@
 
-## bench: the module's no-op against ansible.builtin.stat, and the role's no-op converge of 10
-## containers against a facts-and-ping play; recorded in bench/RESULTS.md
-bench: setup
+## bench: the module's no-op against ansible.builtin.stat, the role's no-op converge of 10
+## containers against a facts-and-ping play, and certbot and community.crypto against ours;
+## recorded in bench/RESULTS.md
+bench: setup $(BENCH_VENV)/.installed
 	$(PY) bench/noop_vs_stat.py
 	$(PY) bench/converge_vs_ping.py
+	$(PY) bench/compare_clients.py
+
+# certbot for bench/compare_clients.py, in a venv of its own (it needs a newer acme than the tests').
+$(BENCH_VENV)/.installed: requirements/bench.txt | host
+	rm -rf $(BENCH_VENV) && /usr/bin/python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check -r requirements/bench.txt
+	touch $@
 
 build: setup
 	ansible-galaxy collection build --force --output-path $(BUILD)/dist .

@@ -17,15 +17,19 @@ from .tlsca import make_api_tls
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DAY = 86400
 DEFAULT_PROFILES = {"default": {"description": "90-day certificates", "validityPeriod": 90 * DAY}}
+DEFAULT_RETRY_AFTER = {"authz": 1, "order": 1}
 
 
 class Pebble:
     def __init__(self, state_dir: str, *, bin_dir: str = os.path.join(ROOT, "build", "pebble", "bin"),
                  acme_port: int = 14000, management_port: int = 15000, dns_port: int = 8053,
                  dns_management_port: int = 8055, profiles: dict | None = None,
-                 eab_keys: dict[str, str] | None = None, alternate_roots: int = 0) -> None:
+                 eab_keys: dict[str, str] | None = None, alternate_roots: int = 0,
+                 retry_after: dict[str, int] | None = None) -> None:
         """`eab_keys` (kid -> base64url HMAC key) lets accounts be bound to those keys (not required);
-        `alternate_roots` adds cross-signed chains under further roots, offered as alternates."""
+        `alternate_roots` adds cross-signed chains under further roots, offered as alternates;
+        `retry_after` is what Pebble tells pollers of a pending authorization or order ({} for
+        Pebble's own behaviour, as the benchmark wants it)."""
         self.state_dir = os.path.abspath(state_dir)
         self.bin_dir = bin_dir
         self.acme_port = acme_port
@@ -35,6 +39,7 @@ class Pebble:
         self.profiles = profiles or DEFAULT_PROFILES
         self.eab_keys = eab_keys or {}
         self.alternate_roots = alternate_roots
+        self.retry_after = DEFAULT_RETRY_AFTER if retry_after is None else retry_after
         self.directory_url = f"https://127.0.0.1:{acme_port}/dir"
         self.ca_bundle = os.path.join(self.state_dir, "tls", "ca.pem")
         self.log_path = os.path.join(self.state_dir, "pebble.log")
@@ -54,7 +59,7 @@ class Pebble:
             # The CA fetches http://NAME/ on port 80, as in production.
             "httpPort": 80, "tlsPort": 443,
             "ocspResponderURL": "", "externalAccountBindingRequired": False,
-            "retryAfter": {"authz": 1, "order": 1},
+            **({"retryAfter": self.retry_after} if self.retry_after else {}),
             "keyAlgorithm": "ecdsa",
             "profiles": self.profiles,
             "externalAccountMACKeys": self.eab_keys,
