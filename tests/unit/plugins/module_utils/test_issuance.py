@@ -80,7 +80,7 @@ def test_public_addresses_at_lets_encrypt_and_any_address_elsewhere_pass_the_che
     public = validated(_spec(tmp_path, domains=["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"],
                              directory_url=LETSENCRYPT))
     assert public.name == "ip-93-184-215-14"
-    assert validated(_spec(tmp_path, domains=["10.1.2.3", "::1"])).domains == ["10.1.2.3", "::1"]
+    assert validated(_spec(tmp_path, domains=["127.0.0.9", "::1"])).domains == ["127.0.0.9", "::1"]
 
 
 def test_check_mode_reports_due_and_touches_nothing(tmp_path):
