@@ -73,7 +73,11 @@ class Bench:
         self.env = dict(os.environ, REQUESTS_CA_BUNDLE=pebble.ca_bundle, SSL_CERT_FILE=pebble.ca_bundle,
                         ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_PYTHON_INTERPRETER=sys.executable,
                         ANSIBLE_HOME=os.path.join(ROOT, "build", "ansible"),
-                        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "build", "collections"))
+                        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "build", "collections"),
+                        # The CLI keeps its compiled modules as on a host (/var/cache there), here under build/.
+                        ZERODOWNTIME_ACME_BYTECODE=os.path.join(STATE, "bytecode"))
+        # The Makefile's setting for the test suite; every client runs as it would on a host.
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
 
     def names(self, count: int) -> list[str]:
         """Fresh names (never issued before, so no client reuses an authorization of another)."""

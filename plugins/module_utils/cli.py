@@ -29,13 +29,15 @@ import os
 import signal
 import sys
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from . import backoff, commands, hooks, info, install, issuance, keyaccess, lineage, locks, metrics, push, reloads, times
-from . import connection
+from . import backoff, commands, connection, hooks, issuance, keyaccess, lineage, locks, reloads, times
 from .connection import CONFIG_DIR
 from .errors import AcmeError, ConfigError
 from .spec import CertificateSpec, renew_before, validated
+
+if TYPE_CHECKING:
+    from . import info
 
 LOCK_WAIT_SECONDS = 600
 DEFAULT_JOBS = 4
@@ -283,6 +285,8 @@ def _push(config_dir: str, specs: list[CertificateSpec], now: datetime.datetime,
     """A pool's issuer sends its members what they lack; returns the number of failed deliveries."""
     if not any(s.members for s in specs):
         return 0
+    from . import push  # pool issuers only: a run with nothing due loads no more than it needs
+
     config = _read_json(os.path.join(config_dir, "renew.json"), default={}).get("push")
     if config is None:
         log.always("push: this host issues pool certificates, but renew.json says nothing about how to push them")
@@ -304,6 +308,8 @@ def _write_metrics(config_dir: str, loaded: Loaded, state: dict[str, dict[str, A
     path = _read_json(os.path.join(config_dir, "renew.json"), default={}).get("metrics_file")
     if not path:
         return
+    from . import metrics, push
+
     failures = {name: int(entry["failures"]) for name, entry in state.items()}
     pending = any(reloads.pending(d) for d in {s.cert_dir for s in loaded.specs})
     undelivered = {str(s.name): len(push.pending(config_dir, s)) for s in loaded.specs if s.members}
@@ -317,12 +323,16 @@ def _write_metrics(config_dir: str, loaded: Loaded, state: dict[str, dict[str, A
 
 
 def _infos(specs: list[CertificateSpec]) -> list[info.Info]:
+    from . import info  # pylint: disable=redefined-outer-name
+
     return [info.describe(spec.cert_dir, str(spec.name), directory_url=spec.ca.directory_url, domains=spec.domains,
                           key_type=spec.key_type, profile=spec.profile, renew_before=renew_before(spec.renew_before_days))
             for spec in specs]
 
 
 def _status(config_dir: str, loaded: Loaded, as_json: bool, log: Log) -> int:
+    from . import push
+
     infos = _infos(loaded.specs)
     if not as_json and not _issuing(config_dir):
         sys.stdout.write("issuing is off (zerodowntime_acme_issue: false): renew asks no CA\n")
@@ -351,6 +361,8 @@ def _status(config_dir: str, loaded: Loaded, as_json: bool, log: Log) -> int:
 def _receive(config_dir: str, loaded: Loaded, log: Log) -> int:
     """A pool member's side of the issuer's push: one bundle on stdin, checked, installed, and one
     reload when it changed."""
+    from . import install
+
     bundle = install.Bundle.from_json(sys.stdin.buffer.read(install.MAX_BUNDLE + 1))
     spec = next((s for s in loaded.specs if s.name == bundle.name), None)
     if spec is None:

@@ -10,7 +10,6 @@ file or a server can crash a run or make it sleep for a year.
 from __future__ import annotations
 
 import datetime
-import email.utils
 import re
 
 UTC = datetime.timezone.utc
@@ -81,6 +80,8 @@ def _parse_retry_after(value: str, at: datetime.datetime) -> datetime.timedelta 
         digits = value.lstrip("0") or "0"
         # Clamped before a timedelta is built: a 30-digit number would overflow it.
         return MAX_RETRY_AFTER if len(digits) > 9 else datetime.timedelta(seconds=int(digits))
+    import email.utils  # an HTTP date: rare, and the module is slow to import
+
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):

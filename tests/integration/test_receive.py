@@ -56,7 +56,8 @@ def _host_cli(config, *command: str, payload: bytes | None = None) -> subprocess
         script.write_text(render(sys.executable), encoding="utf-8")
         script.chmod(0o700)
     return subprocess.run([str(script), "--config-dir", str(config), *command], input=payload,
-                          env={"PATH": os.environ["PATH"]}, capture_output=True, check=False)
+                          env={"PATH": os.environ["PATH"], "ZERODOWNTIME_ACME_BYTECODE": str(config / "cache")},
+                          capture_output=True, check=False)
 
 
 def _receive(config, payload: bytes) -> subprocess.CompletedProcess:
