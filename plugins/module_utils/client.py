@@ -410,12 +410,13 @@ class Session:
         with self._step("finalizing the order", order.body.finalize):
             response = self._client._post(order.body.finalize, _Finalize(csr=jose.b64encode(csr_der).decode()))
             body = messages.Order.from_json(response.json())
-        polls = 0
+        polls = -1  # the first poll goes out at once, as for an authorization
         while not (body.status == messages.STATUS_VALID and body.certificate):
             if body.status == messages.STATUS_INVALID:
                 reported = problems.describe(body.error) if body.error else "no reason given"
                 raise CAError(f"the CA refused to issue the certificate of {order.uri}: {reported}")
-            self._pause(response, polls, "the CA did not issue the certificate")
+            if polls >= 0:
+                self._pause(response, polls, "the CA did not issue the certificate")
             polls += 1
             with self._step("polling the order", order.uri):
                 response = self._client._post_as_get(order.uri)

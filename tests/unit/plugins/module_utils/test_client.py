@@ -288,7 +288,7 @@ def _order(status, certificate=None):
     return body
 
 
-def test_an_order_still_processing_is_polled_on_the_same_schedule(monkeypatch):
+def test_an_order_still_processing_is_polled_at_once_then_on_the_same_schedule(monkeypatch):
     import json
 
     import requests
@@ -306,5 +306,28 @@ def test_an_order_still_processing_is_polled_on_the_same_schedule(monkeypatch):
     session = _session_at(clock, answers, 300)
     order = messages.OrderResource(body=messages.Order.from_json(_order("ready")), uri="https://ca.test/order/1")
     session.finalize(order, b"csr")
-    # 3 processing polls, the valid one, then the certificate's download: the pauses between them.
-    assert clock.sleeps == [0.1, 0.2, 0.4, 0.8] and answers.polls == 5
+    # The finalize answer says processing: a poll at once (a fast CA has issued by then), two more
+    # processing polls, the valid one, then the certificate's download.
+    assert clock.sleeps == [0.1, 0.2, 0.4] and answers.polls == 5
+
+
+def test_an_order_that_stays_processing_is_polled_at_most_twenty_times(monkeypatch):
+    import json
+
+    import requests
+
+    clock = _Clock(monkeypatch)
+    answers = _Polls(_order("processing"))
+
+    def post(url, obj):
+        response = requests.Response()
+        response.status_code = 200
+        response._content = json.dumps(_order("processing")).encode()
+        return response
+
+    answers._post = post
+    session = _session_at(clock, answers, 3600)
+    order = messages.OrderResource(body=messages.Order.from_json(_order("ready")), uri="https://ca.test/order/1")
+    with pytest.raises(CAError, match="did not issue the certificate after 20 polls"):
+        session.finalize(order, b"csr")
+    assert answers.polls == client.MAX_POLLS and clock.sleeps == [0.1, 0.2, 0.4, 0.8, 1.6] + [2.0] * 14
