@@ -149,6 +149,7 @@ def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, l
         log.always(f"{broken}: skipped, {why}")
     state_path = os.path.join(config_dir, "backoff.json")
     state, dropped = backoff.load(state_path)
+    as_loaded = {name: dict(entry) for name, entry in state.items()}
     for warning in dropped:
         log.always(f"backoff: {warning}")
     selected = loaded.select(names)
@@ -191,7 +192,8 @@ def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, l
             for warning in outcome.warnings:
                 log.detail(f"{name}: warning: {warning}")
     try:
-        backoff.save(state_path, state)
+        if state != as_loaded or dropped:  # a run with nothing due writes nothing
+            backoff.save(state_path, state)
     except OSError as exc:
         failed += 1
         log.always(f"backoff: cannot write {state_path}: {exc}")
@@ -209,20 +211,33 @@ def _ensure_all(specs: list[CertificateSpec], force: bool, now: datetime.datetim
                 jobs: int) -> list[issuance.Outcome | Exception]:
     """issuance.ensure for each spec, up to `jobs` at once (each holds its own lineage's lock and
     writes its own challenge files), with one session per CA for the whole run; an exception is
-    returned in the certificate's place."""
+    returned in the certificate's place. What needs nothing from the CA is settled first, here:
+    a run with nothing due starts no thread."""
     def one(spec: CertificateSpec) -> issuance.Outcome | Exception:
         try:
             return issuance.ensure(spec, force=force, now=now)
         except Exception as exc:  # pylint: disable=broad-exception-caught  # stays with its certificate
             return exc
 
+    def locally(spec: CertificateSpec) -> issuance.Outcome | Exception | None:
+        try:
+            return issuance.ensure_locally(spec, force=force, now=now)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            return exc
+
+    settled = [locally(spec) for spec in specs]
+    remote = [spec for spec, result in zip(specs, settled) if result is None]
+    if not remote:
+        return [result for result in settled if result is not None]
     with connection.shared_sessions():
-        if jobs <= 1 or len(specs) <= 1:
-            return [one(spec) for spec in specs]
-        with concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, len(specs))) as pool:
-            # Each task runs in a copy of this context: it sees the run's shared sessions.
-            futures = [pool.submit(contextvars.copy_context().run, one, spec) for spec in specs]
-            return [future.result() for future in futures]
+        if jobs <= 1 or len(remote) <= 1:
+            done = iter([one(spec) for spec in remote])
+        else:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, len(remote))) as pool:
+                # Each task runs in a copy of this context: it sees the run's shared sessions.
+                futures = [pool.submit(contextvars.copy_context().run, one, spec) for spec in remote]
+                done = iter([future.result() for future in futures])
+    return [next(done) if result is None else result for result in settled]
 
 
 def _issuing(config_dir: str) -> bool:

@@ -44,10 +44,30 @@ class Outcome:
     repaired: list[str] = field(default_factory=list)  # key files whose owner, group or mode were put right
 
 
+class _NeedsTheCA(Exception):
+    """A local-only ensure reached the first step that asks the CA."""
+
+
 def ensure(spec: CertificateSpec, *, force: bool = False, check_mode: bool = False,
            now: datetime.datetime | None = None) -> Outcome:
     """Make the lineage hold a valid certificate for spec.domains; renew only when due, or now
     with `force` (for this run only: it is never part of a stored spec)."""
+    return _checked_and_locked(spec, force, check_mode, now, local_only=False)
+
+
+def ensure_locally(spec: CertificateSpec, *, force: bool = False,
+                   now: datetime.datetime | None = None) -> Outcome | None:
+    """ensure() for a certificate that needs nothing from the CA: its outcome (repairs included),
+    or None when it is due or its renewal window (ARI) must be asked again; then nothing was written
+    and ensure() does the rest. The CLI settles the first kind in one thread, without a pool."""
+    try:
+        return _checked_and_locked(spec, force, False, now, local_only=True)
+    except _NeedsTheCA:
+        return None
+
+
+def _checked_and_locked(spec: CertificateSpec, force: bool, check_mode: bool, now: datetime.datetime | None,
+                        local_only: bool) -> Outcome:
     # 1. Check the input: every mistake is reported before anything is ordered or written.
     spec = validated(spec)
     access = keyaccess.resolve(spec.key_owner, spec.key_group, spec.key_mode)  # this host's users
@@ -63,17 +83,18 @@ def ensure(spec: CertificateSpec, *, force: bool = False, check_mode: bool = Fal
     # it decides and writes.
     lineage.check_writable(spec.cert_dir, str(spec.name))
     with locks.holding(spec.cert_dir, str(spec.name)):
-        return _ensure(spec, access, force, check_mode, now)
+        return _ensure(spec, access, force, check_mode, now, local_only)
 
 
 def _ensure(spec: CertificateSpec, access: keyaccess.Access, force: bool, check_mode: bool,
-            now: datetime.datetime) -> Outcome:
+            now: datetime.datetime, local_only: bool = False) -> Outcome:
     name = str(spec.name)  # set by validated()
 
     # 2. Read what is on disk and decide. Not due: return now, with no network and no ACME import,
     #    unless the CA's ARI window must be asked again (missing, or past its Retry-After).
     current = lineage.read(spec.cert_dir, name)
-    window, ari_warning = _ari_window(spec.ca, spec.cert_dir, name, current, now, offline=check_mode)
+    window, ari_warning = _ari_window(spec.ca, spec.cert_dir, name, current, now, offline=check_mode,
+                                      local_only=local_only)
     decision = renewal.decide(current, domains=spec.domains, key_type=spec.key_type,
                               directory_url=spec.ca.directory_url, force=force, now=now,
                               renew_before=renew_before(spec.renew_before_days), profile=spec.profile, ari=window)
@@ -82,6 +103,8 @@ def _ensure(spec: CertificateSpec, access: keyaccess.Access, force: bool, check_
     if not decision.due:
         _keep_access(spec, name, access, outcome, check_mode)
         return outcome
+    if local_only:
+        raise _NeedsTheCA()
     lineage.check_writable(spec.cert_dir, name)  # before anything is ordered, in check mode too
     if check_mode:
         return outcome
@@ -232,7 +255,7 @@ def refresh_ari(ca: CAConnection, cert_dir: str, name: str, now: datetime.dateti
 
 
 def _ari_window(ca: CAConnection, cert_dir: str, name: str, current: lineage.Lineage | None,
-                now: datetime.datetime, offline: bool) -> tuple[ari.Window | None, str | None]:
+                now: datetime.datetime, offline: bool, local_only: bool) -> tuple[ari.Window | None, str | None]:
     """The stored ARI window of the current certificate; asked again when missing or past its
     Retry-After, unless offline (check mode). A CA that cannot answer leaves the old window."""
     if current is None or not ari.applies(current, ca.directory_url):
@@ -240,6 +263,8 @@ def _ari_window(ca: CAConnection, cert_dir: str, name: str, current: lineage.Lin
     stored = ari.load(lineage.version_folder(cert_dir, name), current.pem)
     if offline or (stored is not None and now < stored.retry_after):
         return stored, None
+    if local_only:
+        raise _NeedsTheCA()
     try:
         return refresh_ari(ca, cert_dir, name, now), None
     except AcmeError as exc:

@@ -384,3 +384,32 @@ def test_with_several_jobs_the_failures_stay_apart_and_are_reported_in_order(con
     lines = [line for line in capsys.readouterr().out.splitlines() if "FAILED" in line]
     assert len(lines) == 2 and "one: FAILED" in lines[0] and "two: FAILED" in lines[1]
     assert not (config / "nginx-calls").exists()
+
+
+def _files_under(folder):
+    return {path: (path.stat().st_ino, path.stat().st_mtime_ns) for path in folder.rglob("*") if path.is_file()}
+
+
+def test_a_renew_with_nothing_due_writes_nothing_and_starts_no_thread(config, capsys, monkeypatch):
+    _issue(config, "one")
+    _issue(config, "two")
+    assert cli.main(["--config-dir", str(config), "renew"]) == 0  # its lock files stay
+    before = _files_under(config)
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a thread pool for a run with nothing due")
+
+    monkeypatch.setattr(cli.concurrent.futures, "ThreadPoolExecutor", no_pool)
+    assert cli.main(["--config-dir", str(config), "renew", "--jobs", "4"]) == 0
+    assert capsys.readouterr().out == ""
+    assert _files_under(config) == before
+
+
+def test_what_needs_the_ca_and_what_does_not_are_reported_in_the_list_order(config, capsys):
+    _issue(config, "two")  # one has no certificate yet: it needs the (unreachable) CA
+    (config / "certificates" / "three.json").write_text(
+        (config / "certificates" / "one.json").read_text().replace('"one', '"three'))
+    assert cli.main(["--config-dir", str(config), "renew", "--jobs", "4", "--verbose"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(": ")[1] for line in lines] == ["one", "three", "two"], lines
+    assert "one: FAILED" in lines[0] and "three: FAILED" in lines[1] and "two: not due" in lines[2], lines
