@@ -7,10 +7,12 @@ time), and the CA requests it sent are counted from Pebble's log. Medians over t
 
 - first issuance of one name: `certbot certonly --webroot`; the play of community.crypto's way
   (key, CSR, `acme_certificate` twice with the challenge file copied between); our module ad hoc
-  (`ansible -m`); our host CLI (`zerodowntime-acme renew` of one new certificate);
+  (`ansible -m`); our module as a play's task; our host CLI (`zerodowntime-acme renew` of one new
+  certificate);
 - the same with 5 names;
 - 20 certificates: 20 `certbot certonly` against one `zerodowntime-acme renew`; a play that loops
-  over 20 with community.crypto against one that loops with our module;
+  over 20 with community.crypto against one that loops with our module; and, as Ansible's floor on
+  this machine, the same play looping 20 times over `ansible.builtin.stat`;
 - nothing due, 1 and 20 certificates: `certbot renew` against `zerodowntime-acme renew`;
 - 20 renewal-window (ARI) re-checks: our CLI seven hours on (past the window's Retry-After), and
   certbot's `renew`, which asks for every certificate on every run.
@@ -233,6 +235,7 @@ def _compare(bench: Bench) -> None:
             bench.measure(f"certbot certonly {count}", bench.certbot_certonly(bench.names(count)))
             bench.measure(f"crypto play {count}", bench.crypto_play([bench.names(count)]))
             bench.measure(f"ours ad hoc {count}", bench.ours_ad_hoc(bench.names(count)))
+            bench.measure(f"ours play {count}", bench.ours_play([bench.names(count)]))
             config = os.path.join(STATE, f"cli-{bench.counter}")
             bench.measure(f"ours CLI {count}", bench.ours_cli(config, [bench.names(count)]))
     # 20 certificates, each client in a config of its own that then holds just those 20.
@@ -247,6 +250,9 @@ def _compare(bench: Bench) -> None:
     bench.measure(f"ours CLI x{MANY}", bench.ours_cli(config, [bench.names(1) for _i in range(MANY)]))
     bench.measure(f"crypto play x{MANY}", bench.crypto_play([bench.names(1) for _i in range(MANY)]))
     bench.measure(f"ours play x{MANY}", bench.ours_play([bench.names(1) for _i in range(MANY)]))
+    # Ansible's own floor for a loop of 20 on this machine: the same play with a stat per item.
+    stat_task = {"name": "stat", "ansible.builtin.stat": {"path": "{{ item[0] }}"}, "loop": "{{ zdt_certificates }}"}
+    bench.measure(f"stat play x{MANY}", bench.play([stat_task], [[bench.nginx.webroot]] * MANY))
     one = os.path.join(STATE, "cli-one")
     bench.measure("_", bench.certbot_certonly(bench.names(1), "certbot-one"))
     bench.measure("_", bench.ours_cli(one, [bench.names(1)]))
@@ -262,10 +268,13 @@ def _compare(bench: Bench) -> None:
         ("first issuance, 1 name", "ours CLI 1", "certbot certonly 1"),
         ("first issuance, 1 name", "ours ad hoc 1", "certbot certonly 1"),
         ("first issuance, 1 name", "ours ad hoc 1", "crypto play 1"),
+        ("first issuance, 1 name", "ours play 1", "crypto play 1"),
         ("5 names", "ours CLI 5", "certbot certonly 5"),
         ("5 names", "ours ad hoc 5", "crypto play 5"),
+        ("5 names", "ours play 5", "crypto play 5"),
         (f"{MANY} certificates", f"ours CLI x{MANY}", f"certbot certonly x{MANY}"),
         (f"{MANY} certificates", f"ours play x{MANY}", f"crypto play x{MANY}"),
+        (f"{MANY} items, Ansible's floor", f"stat play x{MANY}", f"crypto play x{MANY}"),
         ("nothing due, 1", "ours CLI renew x1, nothing due", "certbot renew x1, nothing due"),
         (f"nothing due, {MANY} (certbot asks ARI for each)", f"ours CLI renew x{MANY}, nothing due",
          f"certbot renew x{MANY}, nothing due"),

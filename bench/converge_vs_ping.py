@@ -7,6 +7,9 @@ both alike; the wall time of each whole ansible-playbook run is taken. The hosts
 (the Molecule base image, host networking, one 127.0.0.x each) that hold real certificates from a
 local Pebble, issued by a first converge before the measurement. Goal: no-op converge <= 3x the play.
 
+In the same rounds, the certificate module alone on the 10 hosts (nothing due) against ping alone,
+both without facts: the fleet-wide ad hoc check. Goal (issue 13): at most 1.2x ping.
+
 Usage: make bench   (prints a Markdown row for bench/RESULTS.md)
 """
 
@@ -74,6 +77,16 @@ def _playbooks() -> dict[str, str]:
         ]}],
         "converge": [{"hosts": "all", "roles": [{"role": "zerodowntime.acme.nginx"}]}],
         "ping": [{"hosts": "all", "gather_facts": True, "tasks": [{"name": "Ping", "ansible.builtin.ping": {}}]}],
+        # The module alone on each host, nothing due, against ping alone: a fleet's ad hoc check.
+        "ping_only": [{"hosts": "all", "gather_facts": False, "tasks": [{"name": "Ping", "ansible.builtin.ping": {}}]}],
+        "module": [{"hosts": "all", "gather_facts": False, "tasks": [{
+            "name": "The host's certificate, nothing due",
+            "zerodowntime.acme.certificate": {
+                "domains": ["{{ inventory_hostname }}.zdt.test"], "name": "{{ inventory_hostname }}.zdt.test",
+                "webroot": "/var/www/well-known", "cert_dir": "/etc/zerodowntime-acme/live",
+                "account_key": "{{ zerodowntime_acme_directory_url | zerodowntime.acme.account_key_path }}",
+                "directory_url": "{{ zerodowntime_acme_directory_url }}",
+                "ca_bundle": "{{ zerodowntime_acme_ca_bundle }}", "terms_agreed": True}}]}],
     }
     paths = {}
     for name, play in plays.items():
@@ -114,12 +127,12 @@ def main() -> None:
         _run(playbooks["prepare"], inventory, env)
         first = _run(playbooks["converge"], inventory, env)[0]
         orders = pebble.request_count()
-        times: dict[str, list[float]] = {"ping": [], "converge": []}
+        times: dict[str, list[float]] = {"ping": [], "converge": [], "ping_only": [], "module": []}
         for _round in range(ROUNDS):
-            for name in ("ping", "converge"):
+            for name in times:
                 elapsed, recap = _run(playbooks[name], inventory, env)
-                if name == "converge" and _changed(recap):
-                    sys.exit(f"the no-op converge changed something:\n{recap[-3000:]}")
+                if name in ("converge", "module") and _changed(recap):
+                    sys.exit(f"the no-op {name} changed something:\n{recap[-3000:]}")
                 times[name].append(elapsed)
         asked = pebble.request_count() - orders
     finally:
@@ -132,6 +145,12 @@ def main() -> None:
     print(f"no-op converge: {[round(t, 1) for t in times['converge']]}")
     print("| date | hosts | rounds | facts + ping | no-op converge | ratio |")
     print(f"| {datetime.date.today()} | {len(HOSTS)} | {ROUNDS} | {ping:.1f} s | {converge:.1f} s | {converge / ping:.2f}x |")
+    ping_only, module = (statistics.median(times[k]) for k in ("ping_only", "module"))
+    print(f"ping alone: {[round(t, 1) for t in times['ping_only']]}")
+    print(f"certificate module, nothing due: {[round(t, 1) for t in times['module']]}")
+    print("| date | hosts | rounds | ping | certificate module, nothing due | ratio |")
+    print(f"| {datetime.date.today()} | {len(HOSTS)} | {ROUNDS} | {ping_only:.1f} s | {module:.1f} s | "
+          f"{module / ping_only:.2f}x |")
 
 
 if __name__ == "__main__":
