@@ -19,7 +19,6 @@ in syslog (journalctl -t zerodowntime-acme).
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import contextlib
 import contextvars
 import datetime
@@ -52,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="zerodowntime-acme", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--config-dir", default=CONFIG_DIR, help="default: %(default)s")
     parser.add_argument("--now", help=argparse.SUPPRESS)  # tests: the engine's clock, ISO 8601 UTC
-    subcommands = parser.add_subparsers(dest="command", required=True)
+    # prog given: else argparse lays out a usage line (and imports shutil) to derive it.
+    subcommands = parser.add_subparsers(dest="command", required=True, prog=parser.prog)
     renew = subcommands.add_parser("renew", help="renew the certificates that are due, then reload nginx once")
     renew.add_argument("--force", action="store_true", help="renew now, whatever the decision")
     renew.add_argument("--verbose", "-v", action="store_true", help="also print the certificates with nothing to do")
@@ -229,6 +229,8 @@ def _ensure_all(specs: list[CertificateSpec], force: bool, now: datetime.datetim
     remote = [spec for spec, result in zip(specs, settled) if result is None]
     if not remote:
         return [result for result in settled if result is not None]
+    import concurrent.futures  # with logging and threading: a run with nothing due does without them
+
     with connection.shared_sessions():
         if jobs <= 1 or len(remote) <= 1:
             done = iter([one(spec) for spec in remote])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any
 
 # State files are small; a larger one is not ours, and parsing it is not worth the memory.
@@ -45,6 +44,8 @@ def replace(path: str, data: bytes, mode: int = 0o644, uid: int = -1, gid: int =
     """Write `data` to a new, randomly named file beside `path` (fsynced, with `mode` whatever the
     umask, and `uid`/`gid` unless -1), then rename it over `path`. A link at `path` is replaced,
     never followed."""
+    import tempfile  # (and shutil, random): only for a write, which a run with nothing due never makes
+
     folder = os.path.dirname(path) or "."
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:

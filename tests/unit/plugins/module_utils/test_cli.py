@@ -5,6 +5,7 @@ Renewals that reach a CA run against a real Pebble in the Molecule `renewal` sce
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 
@@ -399,7 +400,7 @@ def test_a_renew_with_nothing_due_writes_nothing_and_starts_no_thread(config, ca
     def no_pool(*args, **kwargs):
         raise AssertionError("a thread pool for a run with nothing due")
 
-    monkeypatch.setattr(cli.concurrent.futures, "ThreadPoolExecutor", no_pool)
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", no_pool)
     assert cli.main(["--config-dir", str(config), "renew", "--jobs", "4"]) == 0
     assert capsys.readouterr().out == ""
     assert _files_under(config) == before
