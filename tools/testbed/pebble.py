@@ -26,11 +26,13 @@ class Pebble:
                  acme_port: int = 14000, management_port: int = 15000, dns_port: int = 8053,
                  dns_management_port: int = 8055, profiles: dict | None = None,
                  eab_keys: dict[str, str] | None = None, alternate_roots: int = 0,
-                 retry_after: dict[str, int] | None = None) -> None:
+                 retry_after: dict[str, int] | None = None, nonce_reject: int = 5) -> None:
         """`eab_keys` (kid -> base64url HMAC key) lets accounts be bound to those keys (not required);
         `alternate_roots` adds cross-signed chains under further roots, offered as alternates;
         `retry_after` is what Pebble tells pollers of a pending authorization or order ({} for
-        Pebble's own behaviour, as the benchmark wants it)."""
+        Pebble's own behaviour, as the benchmark wants it); `nonce_reject` is the percentage of good
+        nonces Pebble refuses (its default, 5, for the tests; the benchmark counts requests, and
+        certbot retries a refused nonce only once, so it asks for 0)."""
         self.state_dir = os.path.abspath(state_dir)
         self.bin_dir = bin_dir
         self.acme_port = acme_port
@@ -41,6 +43,7 @@ class Pebble:
         self.eab_keys = eab_keys or {}
         self.alternate_roots = alternate_roots
         self.retry_after = DEFAULT_RETRY_AFTER if retry_after is None else retry_after
+        self.nonce_reject = nonce_reject
         self.directory_url = f"https://127.0.0.1:{acme_port}/dir"
         self.ca_bundle = os.path.join(self.state_dir, "tls", "ca.pem")
         self.log_path = os.path.join(self.state_dir, "pebble.log")
@@ -78,7 +81,8 @@ class Pebble:
         procs.wait_for_port("127.0.0.1", self.dns_management_port, proc=self._dns)
         self._pebble = procs.start(
             [os.path.join(self.bin_dir, "pebble"), "-config", config_path, "-dnsserver", dns],
-            self.log_path, env={"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_ALTERNATE_ROOTS": str(self.alternate_roots)},
+            self.log_path, env={"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_ALTERNATE_ROOTS": str(self.alternate_roots),
+                                "PEBBLE_WFE_NONCEREJECT": str(self.nonce_reject)},
         )
         procs.wait_for_port("127.0.0.1", self.acme_port, proc=self._pebble)
         procs.wait_for_port("127.0.0.1", self.management_port, proc=self._pebble)
