@@ -288,23 +288,29 @@ def _order(status, certificate=None):
     return body
 
 
-def test_an_order_still_processing_is_polled_at_once_then_on_the_same_schedule(monkeypatch):
+def _finalizing(monkeypatch, *polled, seconds=300):
+    """A session whose finalize request answers "processing", then `polled` at each poll."""
     import json
 
     import requests
 
     clock = _Clock(monkeypatch)
-    answers = _Polls(*[_order("processing")] * 3, _order("valid", "https://ca.test/cert/1"))
+    answers = _Polls(*polled)
 
-    def post(url, obj):  # the finalize request: the order comes back processing
+    def post(url, obj):  # the finalize request
         response = requests.Response()
         response.status_code = 200
         response._content = json.dumps(_order("processing")).encode()
         return response
 
     answers._post = post
-    session = _session_at(clock, answers, 300)
     order = messages.OrderResource(body=messages.Order.from_json(_order("ready")), uri="https://ca.test/order/1")
+    return clock, answers, _session_at(clock, answers, seconds), order
+
+
+def test_an_order_still_processing_is_polled_at_once_then_on_the_same_schedule(monkeypatch):
+    clock, answers, session, order = _finalizing(monkeypatch, *[_order("processing")] * 3,
+                                                 _order("valid", "https://ca.test/cert/1"))
     session.finalize(order, b"csr")
     # The finalize answer says processing: a poll at once (a fast CA has issued by then), two more
     # processing polls, the valid one, then the certificate's download.
@@ -312,22 +318,7 @@ def test_an_order_still_processing_is_polled_at_once_then_on_the_same_schedule(m
 
 
 def test_an_order_that_stays_processing_is_polled_at_most_twenty_times(monkeypatch):
-    import json
-
-    import requests
-
-    clock = _Clock(monkeypatch)
-    answers = _Polls(_order("processing"))
-
-    def post(url, obj):
-        response = requests.Response()
-        response.status_code = 200
-        response._content = json.dumps(_order("processing")).encode()
-        return response
-
-    answers._post = post
-    session = _session_at(clock, answers, 3600)
-    order = messages.OrderResource(body=messages.Order.from_json(_order("ready")), uri="https://ca.test/order/1")
+    clock, answers, session, order = _finalizing(monkeypatch, _order("processing"), seconds=3600)
     with pytest.raises(CAError, match="did not issue the certificate after 20 polls"):
         session.finalize(order, b"csr")
     assert answers.polls == client.MAX_POLLS and clock.sleeps == [0.1, 0.2, 0.4, 0.8, 1.6] + [2.0] * 14
