@@ -32,6 +32,7 @@ from typing import Any
 
 from . import files, keyaccess, times
 from .errors import ConfigError, StorageError
+from .locks import VERSIONS
 
 FILES = ("privkey.pem", "cert.pem", "chain.pem", "fullchain.pem")
 META = "meta.json"
@@ -39,7 +40,6 @@ COMBINED = "combined.pem"
 # The files that hold the private key, and so get the key's owner, group and mode.
 KEY_FILES = ("privkey.pem", COMBINED)
 ROOT_ONLY = keyaccess.Access(-1, -1, 0o600)
-VERSIONS = ".versions"
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.+?\r?\n-----END CERTIFICATE-----\r?\n?", re.S)
 
 

@@ -24,7 +24,7 @@ from .errors import StorageError
 
 LOCK_FILE = ".lock"
 
-VERSIONS = ".versions"  # lineage.VERSIONS: the lineages' own folder
+VERSIONS = ".versions"  # the lineages' own folder (lineage.py lays it out), where their locks live
 WAIT = 600.0
 _POLL = 0.05
 

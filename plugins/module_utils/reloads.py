@@ -3,11 +3,11 @@
 """The reload-pending marker: CERT_DIR/.reload-pending says that a new certificate was written there
 and the web server has not been reloaded since.
 
-Every writer sets it when it swaps a new version in (under the cert_dir's lock, inside the lineage's). Whoever reloads the
-server clears it, but only if it still says what it said before the reload: the CLI after its
-reload, the role's handler after its own. So a reload that failed, or a play that failed before
-its handlers, is retried by the next `zerodowntime-acme renew`, and `status` and the metrics show it
-meanwhile.
+Every writer sets it when it swaps a new version in (under the cert_dir's lock, inside the
+lineage's). Whoever reloads the server clears it, but only if it still says what it said before
+the reload: the CLI after its reload, the role's handler after its own. So a reload that failed,
+or a play that failed before its handlers, is retried by the next `zerodowntime-acme renew`, and
+`status` and the metrics show it meanwhile.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -107,11 +108,7 @@ def check_addresses(domains: list[str], directory_url: str, profile: str | None)
     """Let's Encrypt issues for public IP addresses only, and only in its shortlived profile;
     other CAs (an internal one, Pebble) may issue for any."""
     found = [(domain, address) for domain in domains if (address := addresses.ip(domain)) is not None]
-    if not found:
-        return
-    import urllib.parse  # only for IP addresses: the no-op path of DNS names loads no urllib
-
-    if urllib.parse.urlsplit(directory_url).hostname not in LETSENCRYPT_HOSTS:
+    if not found or urllib.parse.urlsplit(directory_url).hostname not in LETSENCRYPT_HOSTS:
         return
     if profile not in (None, addresses.IP_PROFILE):
         raise ConfigError(f"Let's Encrypt issues IP addresses ({found[0][0]}) only in the '{addresses.IP_PROFILE}' "
