@@ -53,22 +53,30 @@ def test_bad_input_fails_before_anything(tmp_path, change, words):
     assert not os.path.exists(tmp_path / "live")
 
 
+@pytest.fixture
+def no_network(monkeypatch):
+    """These tests name addresses outside 127.0.0.0/8 only as input that must be refused or checked
+    without a connection: any attempt fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a connection was attempted")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+
+
+@pytest.mark.usefixtures("no_network")
 @pytest.mark.parametrize("directory_url", [LETSENCRYPT, "https://acme-staging-v02.api.letsencrypt.org/directory"])
 @pytest.mark.parametrize("address", ["10.1.2.3", "127.0.0.5", "192.168.1.1", "172.16.0.1", "169.254.1.1", "fd00::1",
                                      "::1", "192.0.2.1", "100.64.0.1"])
 def test_an_address_lets_encrypt_will_not_issue_for_fails_before_any_connection(
-        tmp_path, monkeypatch, address, directory_url):
-    def no_network(*args, **kwargs):
-        raise AssertionError("a connection was attempted")
-
-    monkeypatch.setattr(socket, "getaddrinfo", no_network)
-    monkeypatch.setattr(socket, "create_connection", no_network)
-    monkeypatch.setattr(socket.socket, "connect", no_network)
+        tmp_path, address, directory_url):
     with pytest.raises(ConfigError, match=f"{re.escape(address)} is a private, loopback or reserved address"):
         issuance.ensure(_spec(tmp_path, domains=["www.example.org", address], directory_url=directory_url))
     assert not os.path.exists(tmp_path / "live")
 
 
+@pytest.mark.usefixtures("no_network")
 def test_an_address_at_lets_encrypt_in_another_profile_fails_before_anything(tmp_path):
     with pytest.raises(ConfigError, match="only in the 'shortlived' profile, not in 'classic'"):
         issuance.ensure(_spec(tmp_path, domains=["93.184.215.14"], directory_url=LETSENCRYPT, profile="classic"))
@@ -76,6 +84,7 @@ def test_an_address_at_lets_encrypt_in_another_profile_fails_before_anything(tmp
                            profile="shortlived")).profile == "shortlived"
 
 
+@pytest.mark.usefixtures("no_network")
 def test_public_addresses_at_lets_encrypt_and_any_address_elsewhere_pass_the_checks(tmp_path):
     public = validated(_spec(tmp_path, domains=["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"],
                              directory_url=LETSENCRYPT))
