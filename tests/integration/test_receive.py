@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -29,8 +30,13 @@ def issuer(testbed):
     older = run_module(testbed.args(POOL, cert_dir=issued))
     assert not older.get("failed"), older.get("msg")
     older_bundle = install.export(issued, fqdn(POOL), "web1")
+    older_start = lineage.read(issued, fqdn(POOL)).cert.not_before
+    # A certificate's start has whole seconds, and an issuance takes milliseconds: let the clock
+    # pass the older one's second, or both start at once and neither is older.
+    time.sleep(max(0.0, older_start.timestamp() + 1 - time.time()))
     newer = run_module(testbed.args(POOL, cert_dir=issued, force=True))
     assert newer["changed"], newer.get("msg")
+    assert lineage.read(issued, fqdn(POOL)).cert.not_before > older_start
     run_module(testbed.args("b", cert_dir=issued))
     return {"older": older_bundle, "newer": install.export(issued, fqdn(POOL), "web1"),
             "other": install.export(issued, fqdn("b"), "web1"), "newer_serial": newer["serial"]}
