@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from . import lineage
+from . import versions
 
 
 def pick(fullchains: Sequence[bytes], preferred: str | None) -> tuple[bytes, str | None]:
@@ -31,7 +31,7 @@ def top_issuer(fullchain_pem: bytes) -> str | None:
     """The common name of the issuer of the last certificate in a PEM bundle."""
     from cryptography import x509
 
-    certificates = lineage.pem_certificates(fullchain_pem)
+    certificates = versions.pem_certificates(fullchain_pem)
     if not certificates:
         return None
     try:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from . import backoff, commands, connection, hooks, issuance, keyaccess, lineage, locks, reloads, times
 from .connection import CONFIG_DIR
 from .errors import AcmeError, ConfigError
+from .outcome import Outcome
 from .spec import CertificateSpec, renew_before, validated
 
 if TYPE_CHECKING:
@@ -208,18 +209,18 @@ def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, l
 
 
 def _ensure_all(specs: list[CertificateSpec], force: bool, now: datetime.datetime | None,
-                jobs: int) -> list[issuance.Outcome | Exception]:
+                jobs: int) -> list[Outcome | Exception]:
     """issuance.ensure for each spec, up to `jobs` at once (each holds its own lineage's lock and
     writes its own challenge files), with one session per CA for the whole run; an exception is
     returned in the certificate's place. What needs nothing from the CA is settled first, here:
     a run with nothing due starts no thread."""
-    def one(spec: CertificateSpec) -> issuance.Outcome | Exception:
+    def one(spec: CertificateSpec) -> Outcome | Exception:
         try:
             return issuance.ensure(spec, force=force, now=now)
         except Exception as exc:  # pylint: disable=broad-exception-caught  # stays with its certificate
             return exc
 
-    def locally(spec: CertificateSpec) -> issuance.Outcome | Exception | None:
+    def locally(spec: CertificateSpec) -> Outcome | Exception | None:
         try:
             return issuance.ensure_locally(spec, force=force, now=now)
         except Exception as exc:  # pylint: disable=broad-exception-caught
@@ -397,7 +398,7 @@ def _receive(config_dir: str, loaded: Loaded, log: Log) -> int:
 
 
 def _placeholder(loaded: Loaded, names: Sequence[str], log: Log) -> int:
-    from . import keys  # cryptography: needed here only
+    from . import keys, versions  # cryptography: needed here only
 
     keys.require_cryptography()
     for spec in loaded.select(names):
@@ -407,10 +408,10 @@ def _placeholder(loaded: Loaded, names: Sequence[str], log: Log) -> int:
                 log.detail(f"{name}: a certificate exists; no placeholder needed")
                 continue
             key = keys.generate(spec.key_type)
-            lineage.write(spec.cert_dir, name, keys.to_pem(key), keys.self_signed(key, spec.domains),
-                          {"placeholder": True, "domains": spec.domains},
-                          access=keyaccess.resolve(spec.key_owner, spec.key_group, spec.key_mode),
-                          combined=spec.combined)
+            versions.write(spec.cert_dir, name, keys.to_pem(key), keys.self_signed(key, spec.domains),
+                           {"placeholder": True, "domains": spec.domains},
+                           access=keyaccess.resolve(spec.key_owner, spec.key_group, spec.key_mode),
+                           combined=spec.combined)
         log.detail(f"{name}: self-signed placeholder written; the first renew replaces it")
     return 0
 

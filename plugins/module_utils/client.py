@@ -5,7 +5,7 @@
 Only a run that talks to a CA imports this module: a run with nothing to do never loads `acme` or
 `requests`. Every answer of the CA is checked where it is parsed (types, URLs, times), and every
 failure becomes a CAError, AccountError or ChallengeError that names the step and the URL. The
-session knows challenges only as pending work for a responder (webroot.py): it never words a
+session knows challenges only as pending work for a responder (responder.py): it never words a
 message about web servers or URLs to fetch.
 """
 

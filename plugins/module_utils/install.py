@@ -19,9 +19,9 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from . import certcheck, keyaccess, lineage, locks, names, reloads, times
+from . import certcheck, keyaccess, lineage, locks, names, reloads, times, versions
 from .errors import AcmeError, ConfigError
-from .issuance import Outcome
+from .outcome import Outcome
 
 FORMAT = 1
 MAX_BUNDLE = 1 << 20
@@ -109,7 +109,7 @@ def install(cert_dir: str, name: str, domains: list[str], bundle: Bundle, *, che
     chain = certcheck.parse_chain(bundle.fullchain.encode("utf-8"), f"the certificate chain {source} sent")
     certcheck.check(chain, private_key, wanted, now or times.now(), source=source)
     fullchain_pem = certcheck.to_pem(chain)
-    leaf_pem = lineage.split_fullchain(fullchain_pem)[0]
+    leaf_pem = versions.split_fullchain(fullchain_pem)[0]
 
     files = _Files(keys.to_pem(private_key), fullchain_pem, leaf_pem, access, combined)
     if check_mode:
@@ -163,8 +163,8 @@ def _install(cert_dir: str, name: str, wanted: list[str], bundle: Bundle, files:
     meta: dict[str, Any] = {"directory_url": bundle.directory_url, "received_from": bundle.issuer,
                             "domains": wanted, "key_type": new.key_type, "issued_at": bundle.issued_at,
                             "received_at": times.iso(times.now()), "ari": bundle.ari}
-    written = lineage.write(cert_dir, name, files.key_pem, files.fullchain_pem, meta, access=files.access,
-                            combined=files.combined)
+    written = versions.write(cert_dir, name, files.key_pem, files.fullchain_pem, meta, access=files.access,
+                             combined=files.combined)
     outcome.warnings.extend(written.warnings)
     outcome.renewed = True
     try:  # the kept versions get the same access as the new one

@@ -1,6 +1,6 @@
 # Copyright: zerodowntime.acme contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A certificate's files on disk: read them, and replace them as one atomic swap.
+"""A certificate's files on disk, as they are: read them, and keep their key files' access.
 
 Layout under `cert_dir`:
 
@@ -14,21 +14,16 @@ Layout under `cert_dir`:
 The summary (with cert.pem's SHA-256) lets a run with nothing due decide without loading
 `cryptography`; a cert.pem changed by hand no longer matches it and is parsed instead.
 
-A new version is written and fsynced in its own folder, then the `NAME` link is replaced with one
-rename(2). Key and certificate therefore change together: a reader (or a crash) sees either the
-old pair or the new one, never a mix.
+A new version is written by versions.py, which a run with nothing due never loads.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 import os
-import re
-import secrets
-from dataclasses import dataclass, field
-from typing import Any
+import types
+from typing import Any, Mapping, NamedTuple
 
 from . import files, keyaccess, times
 from .errors import ConfigError, StorageError
@@ -40,11 +35,12 @@ COMBINED = "combined.pem"
 # The files that hold the private key, and so get the key's owner, group and mode.
 KEY_FILES = ("privkey.pem", COMBINED)
 ROOT_ONLY = keyaccess.Access(-1, -1, 0o600)
-_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.+?\r?\n-----END CERTIFICATE-----\r?\n?", re.S)
+_NO_META: Mapping[str, Any] = types.MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Paths:
+# A NamedTuple, not a dataclass: every run builds these classes, and a NamedTuple costs a tenth as
+# much to define (issuance.py says why that counts).
+class Paths(NamedTuple):
     """Where a lineage's files are, through the `NAME` link."""
 
     privkey: str
@@ -56,8 +52,7 @@ class Paths:
         return {"privkey": self.privkey, "cert": self.cert, "chain": self.chain, "fullchain": self.fullchain}
 
 
-@dataclass(frozen=True)
-class CertInfo:
+class CertInfo(NamedTuple):
     """What the renewal decision and the results need from a certificate."""
 
     domains: list[str]
@@ -69,15 +64,14 @@ class CertInfo:
     self_signed: bool
 
 
-@dataclass(frozen=True)
-class Lineage:
+class Lineage(NamedTuple):
     """A lineage as found on disk. `cert` is None when the certificate cannot be parsed."""
 
     name: str
     paths: Paths
     cert: CertInfo | None
     problem: str = ""
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: Mapping[str, Any] = _NO_META
     pem: bytes = b""
 
 
@@ -128,15 +122,6 @@ def check_writable(cert_dir: str, name: str) -> None:
                               "this user can write to; fix its owner or mode (or run as root) before anything is ordered")
 
 
-def update_meta(cert_dir: str, name: str, changes: dict[str, Any]) -> None:
-    """Add `changes` to the current version's meta.json (the certificate summary stays)."""
-    path = os.path.join(version_folder(cert_dir, name), META)
-    try:
-        files.write_json(path, dict(files.read_json_object(path), **changes))
-    except OSError as exc:
-        raise StorageError(f"cannot update {path}: {exc}") from exc
-
-
 def cert_info(cert_pem: bytes) -> CertInfo:
     """Parse the first certificate of `cert_pem`."""
     from cryptography import x509  # not needed when the summary in meta.json matches
@@ -157,73 +142,6 @@ def cert_info(cert_pem: bytes) -> CertInfo:
         issuer=cert.issuer.rfc4514_string(),
         self_signed=cert.issuer == cert.subject,
     )
-
-
-def pem_certificates(pem: bytes) -> list[bytes]:
-    """The PEM certificates in a bundle, in order, each ending in one newline."""
-    return [m.group(0).rstrip(b"\r\n") + b"\n" for m in _PEM_CERT.finditer(pem)]
-
-
-def split_fullchain(fullchain_pem: bytes) -> tuple[bytes, bytes]:
-    """(leaf certificate, the rest of the chain) from a PEM bundle as the CA returned it."""
-    blocks = pem_certificates(fullchain_pem)
-    if not blocks:
-        raise StorageError("the CA returned no PEM certificate; nothing was written")
-    return blocks[0], b"".join(blocks[1:])
-
-
-@dataclass(frozen=True)
-class Written:
-    """A new version in place: its paths, and what went wrong after the swap (old versions that
-    could not be pruned, say), which no longer concerns the new files."""
-
-    paths: Paths
-    version: str
-    warnings: list[str]
-
-
-def write(cert_dir: str, name: str, key_pem: bytes, fullchain_pem: bytes, meta: dict[str, Any],
-          access: keyaccess.Access = ROOT_ONLY, combined: bool = False) -> Written:
-    """Install a new version of lineage `name` as one atomic swap; keep the previous version. The
-    key files get `access` before the swap; with `combined`, combined.pem too. Callers hold the
-    lineage's lock (locks.holding(cert_dir, name))."""
-    cert_pem, chain_pem = split_fullchain(fullchain_pem)
-    versions_dir = os.path.join(cert_dir, VERSIONS, name)
-    link = os.path.join(cert_dir, name)
-    try:
-        os.makedirs(versions_dir, mode=0o755, exist_ok=True)
-        _adopt_plain_directory(link, versions_dir)
-        previous = _current_version(link)
-        version, folder = _new_version_folder(versions_dir)
-        contents = {
-            "privkey.pem": key_pem,
-            "cert.pem": cert_pem,
-            "chain.pem": chain_pem,
-            "fullchain.pem": cert_pem + chain_pem,
-            META: _meta_json(meta, cert_pem),
-        }
-        if combined:
-            contents[COMBINED] = key_pem + cert_pem + chain_pem
-        for filename, data in contents.items():
-            if filename in KEY_FILES:
-                files.write_new(os.path.join(folder, filename), data, access.mode, access.uid, access.gid)
-            else:
-                files.write_new(os.path.join(folder, filename), data, 0o644)
-        _fsync_dir(folder)
-        _swap_link(link, os.path.join(VERSIONS, name, version))  # the commit point
-    except OSError as exc:
-        raise StorageError(
-            f"cannot write the certificate files for '{name}' under {cert_dir}: {exc}; "
-            "the previous files are still in place"
-        ) from exc
-    warnings = []
-    try:
-        _fsync_dir(cert_dir)
-        _prune(versions_dir, link, own=version, previous=previous)
-    except OSError as exc:
-        warnings.append(f"the new certificate for '{name}' is in place, but cleaning up after it failed ({exc}); "
-                        "old versions stay under .versions until the next renewal")
-    return Written(paths_for(cert_dir, name), version, warnings)
 
 
 def keep_access(cert_dir: str, name: str, access: keyaccess.Access, combined: bool,
@@ -258,21 +176,6 @@ def keep_access(cert_dir: str, name: str, access: keyaccess.Access, combined: bo
     return changes
 
 
-def _meta_json(meta: dict[str, Any], cert_pem: bytes) -> bytes:
-    info = cert_info(cert_pem)
-    summary = {
-        "sha256": hashlib.sha256(cert_pem).hexdigest(),
-        "domains": info.domains,
-        "not_before": info.not_before.isoformat(),
-        "not_after": info.not_after.isoformat(),
-        "serial": info.serial,
-        "key_type": info.key_type,
-        "issuer": info.issuer,
-        "self_signed": info.self_signed,
-    }
-    return json.dumps(dict(meta, certificate=summary), indent=2, sort_keys=True).encode() + b"\n"
-
-
 def _summary_to_info(summary: Any, cert_pem: bytes) -> CertInfo | None:
     """The CertInfo stored at issuance, if it still describes this very cert.pem."""
     if not isinstance(summary, dict) or summary.get("sha256") != hashlib.sha256(cert_pem).hexdigest():
@@ -291,65 +194,8 @@ def _summary_to_info(summary: Any, cert_pem: bytes) -> CertInfo | None:
         return None
 
 
-def _adopt_plain_directory(link: str, versions_dir: str) -> None:
-    # A real folder at NAME (made by hand or by another tool) becomes version 0, so that it is
-    # kept as the previous version and NAME can become a link.
-    if os.path.isdir(link) and not os.path.islink(link):
-        os.rename(link, os.path.join(versions_dir, "0"))
-        os.symlink(os.path.join(VERSIONS, os.path.basename(link), "0"), link)
-
-
 def _current_version(link: str) -> str:
     try:
         return os.path.basename(os.readlink(link))
     except OSError:
         return ""
-
-
-def _new_version_folder(versions_dir: str) -> tuple[str, str]:
-    """A new, empty version folder numbered after every existing one."""
-    number = max((int(v) for v in os.listdir(versions_dir) if v.isdigit()), default=0) + 1
-    while True:
-        folder = os.path.join(versions_dir, str(number))
-        try:
-            os.mkdir(folder, 0o755)
-            return str(number), folder
-        except FileExistsError:  # a writer that ignored the lock (an older release): take the next
-            number += 1
-
-
-def _swap_link(link: str, target: str) -> None:
-    while True:
-        tmp = f"{link}.tmp-{secrets.token_hex(8)}"
-        try:
-            os.symlink(target, tmp)  # never follows anything at `tmp`: fails if the name exists
-            break
-        except FileExistsError:
-            continue
-    os.rename(tmp, link)
-
-
-def _prune(versions_dir: str, link: str, own: str, previous: str) -> None:
-    """Remove the versions older than this one, except the previous one and whatever the link
-    points to now (read again: never delete what is live), and leftovers of runs cut short."""
-    live = _current_version(link)
-    for version in os.listdir(versions_dir):
-        if version in (own, previous, live) or not version.isdigit() or int(version) > int(own):
-            continue
-        folder = os.path.join(versions_dir, version)
-        for filename in os.listdir(folder):
-            os.unlink(os.path.join(folder, filename))
-        os.rmdir(folder)
-    # A link swap cut short leaves NAME.tmp-XXXX behind: remove this lineage's.
-    folder, base = os.path.split(link)
-    for entry in os.listdir(folder or "."):
-        if entry.startswith(base + ".tmp-") and os.path.islink(os.path.join(folder, entry)):
-            os.unlink(os.path.join(folder, entry))
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import lineage, locks, names, times
+from . import lineage, locks, names, times, versions
 from .connection import CAConnection
 from .errors import AccountError, ConfigError
 from .spec import DEFAULT_CERT_DIR
@@ -82,6 +82,6 @@ def revoke(spec: RevokeSpec, *, check_mode: bool = False) -> RevokeOutcome:
         revoked_now = session.revoke(current.pem, REASONS[spec.reason])
     at = times.iso(times.now())
     with locks.holding(spec.cert_dir, name):
-        lineage.update_meta(spec.cert_dir, name, {"revoked": {"reason": spec.reason, "at": at}})
+        versions.update_meta(spec.cert_dir, name, {"revoked": {"reason": spec.reason, "at": at}})
     msg = f"serial {serial} revoked ({spec.reason})" if revoked_now else f"serial {serial} was already revoked at the CA"
     return RevokeOutcome(revoked_now, name, serial, spec.reason, msg)

@@ -321,11 +321,12 @@ import dataclasses
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import connection, reloads
+from ansible_collections.zerodowntime.acme.plugins.module_utils import connection
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
-from ansible_collections.zerodowntime.acme.plugins.module_utils.issuance import Outcome, ensure
+from ansible_collections.zerodowntime.acme.plugins.module_utils.issuance import ensure
 from ansible_collections.zerodowntime.acme.plugins.module_utils.keyaccess import ARGUMENT_SPEC as KEY_ACCESS_SPEC
 from ansible_collections.zerodowntime.acme.plugins.module_utils.keytypes import KEY_TYPES
+from ansible_collections.zerodowntime.acme.plugins.module_utils.outcome import Outcome
 from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import DEFAULT_CERT_DIR, CertificateSpec
 
 ARGUMENT_SPEC = dict(
@@ -384,7 +385,7 @@ def main() -> None:
 def _follow_up(module: AnsibleModule, spec: CertificateSpec, outcome: Outcome, result: dict) -> None:
     """reload_services, then deploy_hook: after a new certificate, or again after they failed."""
     # Imported here: a certificate without them, the common no-op, does not pay for compiling them.
-    from ansible_collections.zerodowntime.acme.plugins.module_utils import commands, hooks
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import commands, hooks, reloads
 
     def run(argv: list[str], timeout: float, env: dict[str, str] | None = None) -> commands.Finished:
         rc, out, err = module.run_command(argv, environ_update=env or {})

@@ -176,7 +176,7 @@ from ansible_collections.zerodowntime.acme.plugins.module_utils import connectio
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
 from ansible_collections.zerodowntime.acme.plugins.module_utils.info import describe, own_directory_url
 from ansible_collections.zerodowntime.acme.plugins.module_utils.lineage import read
-from ansible_collections.zerodowntime.acme.plugins.module_utils.issuance import refresh_ari
+from ansible_collections.zerodowntime.acme.plugins.module_utils.ordering import refresh_ari
 from ansible_collections.zerodowntime.acme.plugins.module_utils.keytypes import KEY_TYPES
 from ansible_collections.zerodowntime.acme.plugins.module_utils.names import check_lineage_name
 from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import DEFAULT_CERT_DIR, renew_before

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import cli, lineage, network
+from ansible_collections.zerodowntime.acme.plugins.module_utils import cli, lineage, network, versions
 from tests.unit.conftest import make_cert
 
 UNREACHABLE = "https://127.0.0.1:9/dir"
@@ -44,7 +44,7 @@ def config(tmp_path):
 
 def _issue(config, name):
     key, chain = make_cert([f"{name}.example"])
-    lineage.write(str(config / "live"), name, key, chain, {"directory_url": UNREACHABLE})
+    versions.write(str(config / "live"), name, key, chain, {"directory_url": UNREACHABLE})
 
 
 def test_renew_with_nothing_due_prints_nothing_so_cron_mails_nothing(config, capsys):

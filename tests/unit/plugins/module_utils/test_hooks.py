@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import hooks, lineage
+from ansible_collections.zerodowntime.acme.plugins.module_utils import hooks, lineage, versions
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
 from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import CertificateSpec, validated
 from tests.unit.conftest import make_cert
@@ -39,7 +39,7 @@ def spec(tmp_path, name: str, **options) -> CertificateSpec:
 
 def issue(one: CertificateSpec, placeholder: bool = False) -> None:
     key, chain = make_cert(one.domains)
-    lineage.write(one.cert_dir, str(one.name), key, chain, {"placeholder": True} if placeholder else {})
+    versions.write(one.cert_dir, str(one.name), key, chain, {"placeholder": True} if placeholder else {})
 
 
 def test_each_service_is_reloaded_once_per_run_however_many_of_its_certificates_changed(tmp_path, trace):

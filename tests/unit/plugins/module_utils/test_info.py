@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import info, lineage
+from ansible_collections.zerodowntime.acme.plugins.module_utils import info, versions
 from tests.unit.conftest import NOW, make_cert
 
 DIR = "https://acme.test/dir"
@@ -17,7 +17,7 @@ def test_missing_lineage_is_due():
 
 def test_existing_lineage_reports_expiry_and_decision_from_its_own_names(tmp_path):
     key, chain = make_cert(["a.example", "b.example"], not_before=NOW - datetime.timedelta(days=70))
-    lineage.write(str(tmp_path), "a", key, chain, {"directory_url": DIR})
+    versions.write(str(tmp_path), "a", key, chain, {"directory_url": DIR})
     got = info.describe(str(tmp_path), "a", directory_url=DIR, now=NOW)
     assert got.exists and got.domains == ["a.example", "b.example"]
     assert got.days_left == 20.0
@@ -28,7 +28,7 @@ def test_existing_lineage_reports_expiry_and_decision_from_its_own_names(tmp_pat
 
 def test_without_a_directory_the_lineage_is_judged_by_the_ca_that_issued_it(tmp_path):
     key, chain = make_cert(["a.example"], not_before=NOW - datetime.timedelta(days=10))
-    lineage.write(str(tmp_path), "a", key, chain, {"directory_url": "https://acme-staging-v02.api.letsencrypt.org/directory"})
+    versions.write(str(tmp_path), "a", key, chain, {"directory_url": "https://acme-staging-v02.api.letsencrypt.org/directory"})
     got = info.describe(str(tmp_path), "a", now=NOW)
     assert not got.due and got.reason.startswith("not due"), got.reason
     # Asked about another CA explicitly, it is due.
@@ -39,7 +39,7 @@ def test_a_pending_reload_is_reported(tmp_path):
     from ansible_collections.zerodowntime.acme.plugins.module_utils import reloads
 
     key, chain = make_cert(["a.example"])
-    lineage.write(str(tmp_path), "a", key, chain, {"directory_url": DIR})
+    versions.write(str(tmp_path), "a", key, chain, {"directory_url": DIR})
     assert not info.describe(str(tmp_path), "a", now=NOW).reload_pending
     reloads.mark(str(tmp_path), "a", NOW)
     assert info.describe(str(tmp_path), "a", now=NOW).reload_pending

@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import keyaccess, lineage
+from ansible_collections.zerodowntime.acme.plugins.module_utils import keyaccess, lineage, versions
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
 from tests.unit.conftest import make_cert
 
@@ -64,7 +64,7 @@ def test_the_key_has_its_group_and_mode_before_the_swap(tmp_path, monkeypatch):
     """At the moment the link turns, the new version's key files already have their access."""
     access = keyaccess.Access(-1, NOGROUP, 0o640)
     seen = {}
-    swap = lineage._swap_link
+    swap = versions._swap_link
 
     def watching_swap(link, target):
         folder = os.path.join(os.path.dirname(link), target)
@@ -73,16 +73,16 @@ def test_the_key_has_its_group_and_mode_before_the_swap(tmp_path, monkeypatch):
             seen[filename] = (info.st_gid, stat.S_IMODE(info.st_mode))
         swap(link, target)
 
-    monkeypatch.setattr(lineage, "_swap_link", watching_swap)
+    monkeypatch.setattr(versions, "_swap_link", watching_swap)
     key, chain = make_cert(["a.example"])
-    lineage.write(str(tmp_path), "a", key, chain, {}, access=access, combined=True)
+    versions.write(str(tmp_path), "a", key, chain, {}, access=access, combined=True)
     assert seen == {"privkey.pem": (NOGROUP, 0o640), "combined.pem": (NOGROUP, 0o640)}
     assert _mode(tmp_path / "a" / "cert.pem") == 0o644
 
 
 def test_combined_holds_key_then_leaf_then_chain(tmp_path):
     key, chain = make_cert(["a.example"])
-    lineage.write(str(tmp_path), "a", key, chain, {}, combined=True)
+    versions.write(str(tmp_path), "a", key, chain, {}, combined=True)
     folder = tmp_path / "a"
     assert (folder / "combined.pem").read_bytes() == key + (folder / "fullchain.pem").read_bytes()
     assert (folder / "combined.pem").read_bytes().index(b"PRIVATE KEY") < \
@@ -93,25 +93,25 @@ def test_combined_holds_key_then_leaf_then_chain(tmp_path):
 def test_drift_is_put_right_in_every_version_and_reported(tmp_path):
     key, chain = make_cert(["a.example"])
     for _round in range(2):
-        lineage.write(str(tmp_path), "a", key, chain, {})
+        versions.write(str(tmp_path), "a", key, chain, {})
     access = keyaccess.Access(-1, NOGROUP, 0o640)
-    versions = sorted(os.listdir(tmp_path / ".versions" / "a"))
+    numbers = sorted(os.listdir(tmp_path / ".versions" / "a"))
     assert lineage.keep_access(str(tmp_path), "a", access, False, dry_run=True) == [
-        f"version {v} privkey.pem: group root -> nogroup, mode 0600 -> 0640" for v in versions]
+        f"version {v} privkey.pem: group root -> nogroup, mode 0600 -> 0640" for v in numbers]
     assert _mode(tmp_path / "a" / "privkey.pem") == 0o600  # a dry run changes nothing
     assert len(lineage.keep_access(str(tmp_path), "a", access, False)) == 2
-    for version in versions:
+    for version in numbers:
         info = os.stat(tmp_path / ".versions" / "a" / version / "privkey.pem")
         assert (info.st_gid, stat.S_IMODE(info.st_mode)) == (NOGROUP, 0o640)
     assert lineage.keep_access(str(tmp_path), "a", access, False) == []  # nothing left to do
     os.chmod(tmp_path / "a" / "privkey.pem", 0o644)  # someone's chmod
     assert lineage.keep_access(str(tmp_path), "a", access, False) == [
-        f"version {versions[-1]} privkey.pem: mode 0644 -> 0640"]
+        f"version {numbers[-1]} privkey.pem: mode 0644 -> 0640"]
 
 
 def test_combined_turned_on_is_written_from_the_live_version_and_off_removes_it(tmp_path):
     key, chain = make_cert(["a.example"])
-    lineage.write(str(tmp_path), "a", key, chain, {})
+    versions.write(str(tmp_path), "a", key, chain, {})
     live = os.path.realpath(tmp_path / "a")
     access = keyaccess.Access(-1, NOGROUP, 0o640)
     assert lineage.keep_access(str(tmp_path), "a", access, True) == [
@@ -127,7 +127,7 @@ def test_combined_turned_on_is_written_from_the_live_version_and_off_removes_it(
 
 def test_a_link_planted_for_a_key_file_is_not_followed(tmp_path):
     key, chain = make_cert(["a.example"])
-    lineage.write(str(tmp_path), "a", key, chain, {})
+    versions.write(str(tmp_path), "a", key, chain, {})
     target = tmp_path / "elsewhere"
     target.write_text("not a key")
     os.chmod(target, 0o600)

@@ -16,7 +16,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import cli, issuance, lineage, locks
+from ansible_collections.zerodowntime.acme.plugins.module_utils import cli, issuance, lineage, locks, versions
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import StorageError
 from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import CertificateSpec
 from tests.unit.conftest import make_cert
@@ -142,7 +142,7 @@ def _writer(cert_dir: str, pairs, rounds: int, errors) -> None:
     for i in range(rounds):
         key, chain = pairs[i % len(pairs)]
         with locks.holding(cert_dir, "a"):
-            lineage.write(cert_dir, "a", key, chain, {})
+            versions.write(cert_dir, "a", key, chain, {})
         bad += not _live_pair_ok(cert_dir, "a")
     errors.put(bad)
 
@@ -166,13 +166,13 @@ def _write_forever(cert_dir: str, pairs) -> None:
     while True:
         key, chain = pairs[i % len(pairs)]
         with locks.holding(cert_dir, "a"):
-            lineage.write(cert_dir, "a", key, chain, {})
+            versions.write(cert_dir, "a", key, chain, {})
         i += 1
 
 
 def test_a_writer_killed_at_any_point_leaves_a_valid_link_and_an_intact_pair(tmp_path):
     pairs = [make_cert(["a.example"]) for _i in range(3)]
-    lineage.write(str(tmp_path), "a", *pairs[0], {})
+    versions.write(str(tmp_path), "a", *pairs[0], {})
     rng = random.Random(8)
     for _round in range(100):
         writer = FORK.Process(target=_write_forever, args=(str(tmp_path), pairs))
@@ -182,6 +182,6 @@ def test_a_writer_killed_at_any_point_leaves_a_valid_link_and_an_intact_pair(tmp
         writer.join()
         assert _live_pair_ok(str(tmp_path), "a"), f"round {_round}"
     # The next write cleans up what the killed ones left: no temporary links, two versions.
-    lineage.write(str(tmp_path), "a", *pairs[1], {})
+    versions.write(str(tmp_path), "a", *pairs[1], {})
     assert not [e for e in os.listdir(tmp_path) if ".tmp-" in e]
     assert len(os.listdir(tmp_path / ".versions" / "a")) == 2

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import install, lineage, push, times
+from ansible_collections.zerodowntime.acme.plugins.module_utils import install, lineage, push, times, versions
 from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import CertificateSpec, validated
 from tests.unit.conftest import make_cert
 
@@ -50,7 +50,7 @@ def _spec(tmp_path):
 
 def _issue(tmp_path):
     key, chain = make_cert(["pool.example"])
-    lineage.write(str(tmp_path / "live"), "pool", key, chain, {"directory_url": "https://ca.example/dir"})
+    versions.write(str(tmp_path / "live"), "pool", key, chain, {"directory_url": "https://ca.example/dir"})
 
 
 CHANNEL = push.Channel(host="web1", identity="/etc/zerodowntime-acme/push/id_ed25519",
@@ -100,7 +100,7 @@ def test_a_member_that_was_down_is_pending_until_a_later_run_delivers(tmp_path, 
 def test_a_placeholder_is_never_sent(tmp_path, ssh):
     log = ssh[0]
     key, chain = make_cert(["pool.example"], self_signed=True)
-    lineage.write(str(tmp_path / "live"), "pool", key, chain, {})
+    versions.write(str(tmp_path / "live"), "pool", key, chain, {})
     assert push.deliver(str(tmp_path), [_spec(tmp_path)], CHANNEL, times.now()) == []
     assert not log.exists()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import lineage
+from ansible_collections.zerodowntime.acme.plugins.module_utils import lineage, versions
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
 from ansible_collections.zerodowntime.acme.plugins.module_utils.revocation import REASONS, RevokeSpec, revoke
 from tests.unit.conftest import make_cert
@@ -35,16 +35,16 @@ def test_a_missing_certificate_is_a_clear_error(tmp_path):
 
 def test_a_placeholder_is_not_revocable(tmp_path):
     key, pem = make_cert(["a.example"], self_signed=True)
-    lineage.write(str(tmp_path), "a", key, pem, {"placeholder": True})
+    versions.write(str(tmp_path), "a", key, pem, {"placeholder": True})
     with pytest.raises(ConfigError, match="self-signed placeholder"):
         revoke(_spec(tmp_path))
 
 
 def test_check_mode_reports_without_contacting_the_ca_and_a_noted_revocation_is_no_change(tmp_path):
     key, pem = make_cert(["a.example"])
-    lineage.write(str(tmp_path), "a", key, pem, {"directory_url": DIR})
+    versions.write(str(tmp_path), "a", key, pem, {"directory_url": DIR})
     assert revoke(_spec(tmp_path), check_mode=True).changed
-    lineage.update_meta(str(tmp_path), "a", {"revoked": {"reason": "superseded", "at": "2026-11-30T00:00:00Z"}})
+    versions.update_meta(str(tmp_path), "a", {"revoked": {"reason": "superseded", "at": "2026-11-30T00:00:00Z"}})
     outcome = revoke(_spec(tmp_path))
     assert not outcome.changed and outcome.reason == "superseded" and "already revoked" in outcome.msg
     assert lineage.read(str(tmp_path), "a").meta["directory_url"] == DIR  # the rest of meta.json stays

@@ -1,4 +1,5 @@
-"""The http-01 responder: tests plugins/module_utils/webroot.py.
+"""The http-01 responder: tests plugins/module_utils/webroot.py (the challenge folder) and
+responder.py (the files in it and the self-check).
 
 The webroot attacks are played for real on the file system: links and folders planted where a
 site's user could plant them, with the responder running as root (as the role runs it).
@@ -18,7 +19,8 @@ import threading
 
 import pytest
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import webroot
+from ansible_collections.zerodowntime.acme.plugins.module_utils import responder as http_01, webroot
+from ansible_collections.zerodowntime.acme.plugins.module_utils.responder import Responder, challenge_url, token_name
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ChallengeError, ConfigError
 
 KEY_AUTHZ = "tok_en-1.thumbprint"
@@ -38,13 +40,13 @@ def _needs_root() -> None:
                                    "a" * 256, None, 7])
 def test_tokens_that_are_not_base64url_are_refused(token):
     with pytest.raises(ChallengeError, match="not base64url"):
-        webroot.token_name(token)
+        token_name(token)
 
 
 def test_files_are_world_readable_in_a_folder_made_0755_and_removed_on_success(tmp_path):
     old = os.umask(0o077)
     try:
-        with webroot.Responder(str(tmp_path)) as responder:
+        with Responder(str(tmp_path)) as responder:
             responder.present("tok_en-1", KEY_AUTHZ)
             path = os.path.join(_challenge_dir(tmp_path), "tok_en-1")
             assert open(path).read() == KEY_AUTHZ
@@ -58,7 +60,7 @@ def test_files_are_world_readable_in_a_folder_made_0755_and_removed_on_success(t
 
 def test_files_are_removed_on_failure(tmp_path):
     with pytest.raises(RuntimeError):
-        with webroot.Responder(str(tmp_path)) as responder:
+        with Responder(str(tmp_path)) as responder:
             responder.present("tok", KEY_AUTHZ)
             raise RuntimeError("the CA said no")
     assert os.listdir(_challenge_dir(tmp_path)) == []
@@ -78,7 +80,7 @@ def test_a_planted_folder_link_is_refused_and_nothing_is_written_through_it(tmp_
     if planted == ".well-known":
         os.rmdir(root / ".well-known")
     os.symlink(outside, root / planted)
-    for attempt in (lambda: webroot.check_webroot(str(root)), lambda: webroot.Responder(str(root)).__enter__()):
+    for attempt in (lambda: webroot.check_webroot(str(root)), lambda: Responder(str(root)).__enter__()):
         with pytest.raises(ConfigError, match="symbolic link"):
             attempt()
     assert os.listdir(outside) == []
@@ -92,7 +94,7 @@ def test_a_planted_token_link_is_replaced_never_followed(tmp_path):
     os.chmod(victim, 0o600)
     os.makedirs(_challenge_dir(tmp_path / "webroot"))
     os.symlink(victim, os.path.join(_challenge_dir(tmp_path / "webroot"), "tok"))
-    with webroot.Responder(str(tmp_path / "webroot")) as responder:
+    with Responder(str(tmp_path / "webroot")) as responder:
         responder.present("tok", KEY_AUTHZ)
         planted = os.path.join(_challenge_dir(tmp_path / "webroot"), "tok")
         assert not os.path.islink(planted) and open(planted).read() == KEY_AUTHZ
@@ -117,7 +119,7 @@ def test_a_challenge_folder_owned_by_another_user_is_refused(tmp_path):
 def test_a_webroot_owned_by_another_user_is_fine_while_the_challenge_folder_is_roots(tmp_path):
     _needs_root()
     os.chown(tmp_path, NOBODY, NOBODY)
-    with webroot.Responder(str(tmp_path)) as responder:
+    with Responder(str(tmp_path)) as responder:
         responder.present("tok", KEY_AUTHZ)
         assert os.stat(_challenge_dir(tmp_path)).st_uid == 0
 
@@ -187,7 +189,7 @@ def _free_port() -> int:
 def port(monkeypatch):
     """The self-check asks port 80, as the CA does; here it asks a free port instead."""
     free = _free_port()
-    monkeypatch.setattr(webroot, "HTTP_PORT", free)
+    monkeypatch.setattr(http_01, "HTTP_PORT", free)
     return free
 
 
@@ -206,7 +208,7 @@ def _resolving(monkeypatch, *addresses):
 def test_self_check_passes_when_the_file_is_served(tmp_path, port):
     server = _Server(socket.AF_INET, "127.0.0.1", port, str(tmp_path))
     try:
-        with webroot.Responder(str(tmp_path)) as responder:
+        with Responder(str(tmp_path)) as responder:
             responder.present("tok", KEY_AUTHZ)
             assert responder.self_check("127.0.0.1", "tok", KEY_AUTHZ) is None
     finally:
@@ -217,7 +219,7 @@ def test_self_check_fails_on_404_naming_url_address_and_webroot(tmp_path, port):
     server = _Server(socket.AF_INET, "127.0.0.1", port, str(tmp_path))
     try:
         with pytest.raises(ChallengeError) as failure:
-            webroot.Responder("/var/www/well-known").self_check("127.0.0.1", "tok", KEY_AUTHZ)
+            Responder("/var/www/well-known").self_check("127.0.0.1", "tok", KEY_AUTHZ)
     finally:
         server.stop()
     message = str(failure.value)
@@ -231,7 +233,7 @@ def test_self_check_fails_when_the_ipv6_address_answers_wrong_and_names_it(tmp_p
     wrong = _Server(socket.AF_INET6, "::1", port, "", text="an old site")
     _resolving(monkeypatch, "127.0.0.1", "::1")
     try:
-        with webroot.Responder(str(tmp_path)) as responder:
+        with Responder(str(tmp_path)) as responder:
             responder.present("tok", KEY_AUTHZ)
             with pytest.raises(ChallengeError, match=r"other content \('an old site'\) from \[::1\]"):
                 responder.self_check("dual.example", "tok", KEY_AUTHZ)
@@ -244,7 +246,7 @@ def test_an_unreachable_ipv6_address_is_a_warning_when_ipv4_answers_right(tmp_pa
     server = _Server(socket.AF_INET, "127.0.0.1", port, str(tmp_path))
     _resolving(monkeypatch, "::1", "127.0.0.1")  # nothing listens on [::1]:port
     try:
-        with webroot.Responder(str(tmp_path)) as responder:
+        with Responder(str(tmp_path)) as responder:
             responder.present("tok", KEY_AUTHZ)
             warning = responder.self_check("dual.example", "tok", KEY_AUTHZ)
     finally:
@@ -274,26 +276,26 @@ def test_the_self_check_of_an_address_asks_that_address_with_it_as_the_host(tmp_
     server = Server((address, port), Answer)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        assert webroot.Responder(str(tmp_path)).self_check(address, "tok", KEY_AUTHZ) is None
+        assert Responder(str(tmp_path)).self_check(address, "tok", KEY_AUTHZ) is None
     finally:
         server.shutdown()
         server.server_close()
     assert seen == [(host, "/.well-known/acme-challenge/tok")]
-    assert webroot.challenge_url(address, "tok") == f"http://{host}/.well-known/acme-challenge/tok"
+    assert challenge_url(address, "tok") == f"http://{host}/.well-known/acme-challenge/tok"
 
 
 def test_self_check_warns_when_the_name_does_not_resolve(tmp_path):
-    warning = webroot.Responder(str(tmp_path)).self_check("no-such-name.invalid", "tok", KEY_AUTHZ)
+    warning = Responder(str(tmp_path)).self_check("no-such-name.invalid", "tok", KEY_AUTHZ)
     assert "does not resolve" in warning
 
 
 def test_self_check_warns_when_nothing_listens(tmp_path, port):
-    warning = webroot.Responder(str(tmp_path)).self_check("127.0.0.1", "tok", KEY_AUTHZ)
+    warning = Responder(str(tmp_path)).self_check("127.0.0.1", "tok", KEY_AUTHZ)
     assert "not reachable" in warning and "127.0.0.1" in warning
 
 
 def test_a_folder_at_a_tokens_name_is_a_clear_error(tmp_path):
     os.makedirs(os.path.join(_challenge_dir(tmp_path), "tok"))
-    with webroot.Responder(str(tmp_path)) as responder:
+    with Responder(str(tmp_path)) as responder:
         with pytest.raises(ChallengeError, match="cannot write the challenge file tok"):
             responder.present("tok", KEY_AUTHZ)
