@@ -114,12 +114,13 @@ $(DOCS_VENV)/.installed: requirements/docs.txt | host
 	touch $@
 
 ## bench: the module's no-op against ansible.builtin.stat, the role's no-op converge of 10
-## containers against a facts-and-ping play, and certbot and community.crypto against ours;
-## recorded in bench/RESULTS.md
+## containers against a facts-and-ping play, certbot and community.crypto against ours, and one
+## loop item of the module against stat's; recorded in bench/RESULTS.md
 bench: setup $(BENCH_VENV)/.installed
 	$(PY) bench/noop_vs_stat.py
 	$(PY) bench/converge_vs_ping.py
 	$(PY) bench/compare_clients.py
+	$(PY) bench/loop_item.py
 
 # certbot for bench/compare_clients.py, in a venv of its own (it needs a newer acme than the tests').
 $(BENCH_VENV)/.installed: requirements/bench.txt | host
