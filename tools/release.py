@@ -48,11 +48,11 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--hide-scrollbars"]
 
 
-def run(*command: str, cwd: str = ROOT, env: dict | None = None) -> str:
+def run(*command: str, cwd: str = ROOT, env: dict | None = None, stdout_only: bool = False) -> str:
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if done.returncode:
         sys.exit(f"release: {' '.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-    return done.stdout + done.stderr
+    return done.stdout if stdout_only else done.stdout + done.stderr
 
 
 def plain(text: str) -> str:
@@ -90,7 +90,9 @@ def ansible_doc(env: dict) -> None:
     rendered = []
     # Where each kind's documentation lives: filters are documented in YAML next to their code.
     for kind, pattern in (("module", "modules/*.py"), ("filter", "filter/*.yml"), ("lookup", "lookup/*.py")):
-        listed = json.loads(run(tool("ansible-doc"), "-t", kind, "--list", "--json", "zerodowntime.acme", env=env))
+        # stdout only: a library's warning on stderr is no part of the list.
+        listed = json.loads(run(tool("ansible-doc"), "-t", kind, "--list", "--json", "zerodowntime.acme", env=env,
+                                stdout_only=True))
         expected = {"zerodowntime.acme." + os.path.splitext(os.path.basename(p))[0]
                     for p in glob.glob(os.path.join(ROOT, "plugins", pattern))}
         if set(listed) != expected:
@@ -142,7 +144,7 @@ def module_page(env: dict) -> None:
     with open(page, encoding="utf-8") as f:
         html = f.read()
     options = json.loads(run(tool("ansible-doc"), "--json", "-t", "module", "zerodowntime.acme.certificate",
-                             env=env))["zerodowntime.acme.certificate"]["doc"]["options"]
+                             env=env, stdout_only=True))["zerodowntime.acme.certificate"]["doc"]["options"]
     missing = [o for o in options if f'id="parameter-{o}"' not in html]
     if missing:
         sys.exit(f"release: certificate_module.html has no row for {', '.join(missing)}")
