@@ -22,6 +22,9 @@ options:
     description:
       - A PEM file of extra CA certificates to trust for the ACME server's HTTPS, in addition to
         the usual ones. For test and private CAs such as Pebble.
+      - The root that a new certificate's chain leads to is looked up in it too (and in the system's
+        trust store), and recorded beside the certificate, because a pool's members accept only chains
+        that lead to the roots their issuer recorded. Put a private CA's root here.
       - A path on the managed host.
     type: path
   validate_certs:

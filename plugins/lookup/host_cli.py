@@ -56,7 +56,7 @@ from typing import Any, Mapping, Sequence
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils.commands import CommandError, Finished
+from ansible_collections.zerodowntime.acme.plugins.module_utils.commands import MAX_OUTPUT, CommandError, Finished
 
 ENGINE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
 # Where the script keeps the engine's compiled modules (ZERODOWNTIME_ACME_BYTECODE overrides it).
@@ -110,7 +110,7 @@ MAIN = '''
 
 sys.meta_path.insert(0, _Engine())
 sys.excepthook = print_traceback
-from zerodowntime_acme.commands import CommandError, Finished, use  # noqa: E402  # start_program's
+from zerodowntime_acme.commands import MAX_OUTPUT, CommandError, Finished, use  # noqa: E402  # start_program's
 
 use(start_program)
 from zerodowntime_acme.cli import main  # noqa: E402
@@ -196,34 +196,86 @@ def print_traceback(kind: type[BaseException], value: BaseException, trace: type
     traceback.print_exception(kind, value, trace)
 
 
-def start_program(argv: Sequence[str], timeout: float, stdin: bytes | None,
-                  env: Mapping[str, str] | None) -> Finished:
+def start_program(argv: Sequence[str], timeout: float, stdin: bytes | None, env: Mapping[str, str] | None,
+                  keep_fds: Sequence[int] = ()) -> Finished:
     """The host CLI's runner (commands.use); the script carries this function's source. Module code
     starts programs only through run_command, and the CLI, run by cron, has no AnsibleModule.
     The program gets a session of its own, so that a timeout ends what it started too (a deploy
-    hook's children). Its modules are imported here: a run that starts nothing has no use for them."""
+    hook's children), and `env` as its whole environment (None: this process's). Of its output
+    only the last MAX_OUTPUT bytes of each stream are kept, however much it prints. Its modules are
+    imported here: a run that starts nothing has no use for them."""
     import signal  # pylint: disable=import-outside-toplevel
     import subprocess  # pylint: disable=import-outside-toplevel
+    import time  # pylint: disable=import-outside-toplevel
 
     try:
-        process = subprocess.Popen(list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   env=dict(os.environ, **env) if env else None, start_new_session=True)
+        process = subprocess.Popen(list(argv), stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                   start_new_session=True, pass_fds=tuple(keep_fds))
     except OSError as exc:
         raise CommandError(str(exc)) from exc
+    deadline = time.monotonic() + timeout
+    kept = {process.stdout: bytearray(), process.stderr: bytearray()}
     try:
-        stdout, stderr = process.communicate(stdin, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
+        _exchange(process, stdin or b"", kept, deadline)
+        process.wait(max(0.0, deadline - time.monotonic()))
+    except (TimeoutError, subprocess.TimeoutExpired):
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        process.communicate()
-        raise CommandError(f"no answer within {timeout:g} s") from exc
-    return Finished(process.returncode, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"))
+        process.wait()
+        raise CommandError(f"no answer within {timeout:g} s") from None
+    finally:
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+    return Finished(process.returncode, kept[process.stdout].decode("utf-8", "replace"),
+                    kept[process.stderr].decode("utf-8", "replace"))
+
+
+def _exchange(process: Any, stdin: bytes, kept: dict[Any, bytearray], deadline: float) -> None:
+    """Send `stdin` and read both streams until the program closes them, keeping the last
+    MAX_OUTPUT bytes of each; TimeoutError at `deadline`."""
+    import selectors  # pylint: disable=import-outside-toplevel
+    import time  # pylint: disable=import-outside-toplevel
+
+    left_to_send = memoryview(stdin)
+    with selectors.DefaultSelector() as selector:
+        for stream in kept:
+            selector.register(stream, selectors.EVENT_READ)
+        if process.stdin is not None:
+            os.set_blocking(process.stdin.fileno(), False)
+            selector.register(process.stdin, selectors.EVENT_WRITE)
+        while selector.get_map():
+            wait = deadline - time.monotonic()
+            ready = selector.select(wait) if wait > 0 else []
+            if not ready:
+                raise TimeoutError()
+            for key, _events in ready:
+                if key.fileobj is process.stdin:
+                    try:
+                        left_to_send = left_to_send[os.write(key.fd, left_to_send[:65536]):]
+                    except BlockingIOError:
+                        continue
+                    except BrokenPipeError:  # it stopped reading: what it prints says why
+                        left_to_send = left_to_send[:0]
+                    if not left_to_send:
+                        selector.unregister(process.stdin)
+                        process.stdin.close()
+                    continue
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                    continue
+                buffer = kept[key.fileobj]
+                buffer += chunk
+                del buffer[:-MAX_OUTPUT]
 
 
 # The functions the script carries, in this order.
-SCRIPT_FUNCTIONS = (cached_compile, bytecode_entry, _trusted, _load_code, _store_code, print_traceback, start_program)
+SCRIPT_FUNCTIONS = (cached_compile, bytecode_entry, _trusted, _load_code, _store_code, print_traceback, start_program,
+                    _exchange)
 
 
 def engine_sources(engine_dir: str = ENGINE_DIR) -> dict[str, str]:

@@ -19,6 +19,8 @@ from .errors import CAError
 
 _BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
+# How far ahead of this host's clock a received certificate may start: clocks drift, a little.
+RECEIVED_SKEW = datetime.timedelta(minutes=5)
 
 
 def parse_chain(pem: bytes, what: str = "the certificate chain the CA sent") -> list[Any]:
@@ -59,7 +61,7 @@ def check(chain: Sequence[Any], private_key: Any, domains: Sequence[str], now: d
     from . import keys
 
     leaf = chain[0]
-    if _public_der(leaf.public_key()) != _public_der(private_key.public_key()):
+    if public_der(leaf.public_key()) != public_der(private_key.public_key()):
         raise CAError(f"the certificate {source} sent is for another public key than the private key it goes "
                       "with; nothing was installed")
     found = keys.typed_names_in(leaf) or []
@@ -72,7 +74,7 @@ def check(chain: Sequence[Any], private_key: Any, domains: Sequence[str], now: d
             raise CAError(f"the chain {source} sent is broken: certificate {number + 1} ({parent.subject.rfc4514_string()}) "
                           f"is not the issuer of certificate {number} ({child.issuer.rfc4514_string()}); "
                           "nothing was installed")
-        if not _signed_by(child, parent):
+        if not signed_by(child, parent):
             raise CAError(f"the chain {source} sent is broken: the signature of certificate {number} does not verify "
                           f"with the key of certificate {number + 1} ({parent.subject.rfc4514_string()}); "
                           "nothing was installed")
@@ -81,14 +83,29 @@ def check(chain: Sequence[Any], private_key: Any, domains: Sequence[str], now: d
                       "nothing was installed")
 
 
-def _public_der(public_key: Any) -> bytes:
+def check_received(chain: Sequence[Any], now: datetime.datetime, source: str) -> None:
+    """What a certificate from another host must be on top of check(): valid now (a certificate
+    from the future would be kept over every later one and hide from the renewal rule), and sent
+    with its chain, as every CA sends it."""
+    not_before = times.cert_time(chain[0], "not_valid_before")
+    if not_before > now + RECEIVED_SKEW:
+        raise CAError(f"the certificate {source} sent is not valid before {not_before:%Y-%m-%d %H:%M} UTC, which is "
+                      "still ahead; nothing was installed")
+    if len(chain) < 2:
+        raise CAError(f"the certificate {source} sent comes without an intermediate certificate, and a CA always "
+                      "sends its chain; nothing was installed")
+
+
+def public_der(public_key: Any) -> bytes:
+    """A public key's SubjectPublicKeyInfo, for comparing keys."""
     from cryptography.hazmat.primitives import serialization
 
     return bytes(public_key.public_bytes(serialization.Encoding.DER,
                                          serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
-def _signed_by(child: Any, parent: Any) -> bool:
+def signed_by(child: Any, parent: Any) -> bool:
+    """Whether `parent`'s key verifies `child`'s signature."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 

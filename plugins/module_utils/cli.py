@@ -6,14 +6,15 @@
                                                               renew what is due, N at once; reload nginx once
     zerodowntime-acme status [--json]                         names, expiry and next renewal of each certificate
     zerodowntime-acme placeholder NAME...                     a self-signed pair until the first issuance
-    zerodowntime-acme receive < BUNDLE                        a pool member: install what its issuer sends
+    zerodowntime-acme receive --issuer HOST < BUNDLE          a pool member: install what its issuer sends
     zerodowntime-acme push                                    a pool's issuer: send the members what they lack
     zerodowntime-acme services                                reload the other services of certificates that changed
 
 The role writes one JSON file per certificate (the module's options) to CONFIG_DIR/certificates/
-and the nginx commands to CONFIG_DIR/renew.json. `renew` prints nothing when nothing was renewed
-and nothing failed, so that cron mails only about changes and failures; every run leaves a summary
-in syslog (journalctl -t zerodowntime-acme).
+and the web server's commands to CONFIG_DIR/renew.json (settings.py). `renew` prints nothing when
+nothing was renewed and nothing failed, so that cron mails only about changes and failures; every
+run leaves a summary in syslog (journalctl -t zerodowntime-acme). Every line it prints is one line:
+what it quotes from a peer or a file has its control characters escaped (texts.py).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from . import backoff, commands, connection, hooks, issuance, keyaccess, lineage, locks, reloads, times
+from . import backoff, commands, connection, hooks, issuance, keyaccess, lineage, locks, names, reloads, settings, texts, times
 from .connection import CONFIG_DIR
 from .errors import AcmeError, ConfigError
 from .outcome import Outcome
@@ -40,10 +41,13 @@ if TYPE_CHECKING:
     from . import info
 
 LOCK_WAIT_SECONDS = 600
+# receive waits less: the issuer's ssh gives up after push.TIMEOUT, and tries again at its next run.
+RECEIVE_LOCK_WAIT_SECONDS = 40
 DEFAULT_JOBS = 4
 MAX_JOBS = 32
 EX_TEMPFAIL = 75
-DEFAULT_COMMANDS = {"validate": ["nginx", "-t", "-q"], "reload": ["nginx", "-s", "reload"]}
+# One line of cron's mail or syslog, however long what it quotes.
+MAX_LINE = 4000
 # Options that older releases of the role stored, which are not the certificate's: ignored.
 LEGACY_RUN_OPTIONS = ("force",)
 
@@ -64,35 +68,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     status.add_argument("--json", action="store_true", help="one JSON list, for monitoring")
     placeholder = subcommands.add_parser("placeholder", help="put a self-signed pair where no certificate exists")
     placeholder.add_argument("names", nargs="+", metavar="NAME")
-    subcommands.add_parser("receive", help="install a certificate that the pool's issuer sends on stdin "
-                                           "(the forced command of its SSH key)")
+    receive = subcommands.add_parser("receive", help="install a certificate that the pool's issuer sends on stdin "
+                                                     "(the forced command of its SSH key)")
+    receive.add_argument("--issuer", required=True, type=_host_name, metavar="HOST",
+                         help="the issuer whose key runs this command (authorized_keys names it); a bundle that "
+                              "names another sender, or a certificate issued elsewhere, is refused")
     subcommands.add_parser("push", help="a pool's issuer: send each member what it lacks (renew does it too)")
     subcommands.add_parser("services", help="reload the services and run the deploy hooks of the certificates "
                                             "that changed since they last ran (renew does it too)")
     args = parser.parse_args(argv)
+    # What a peer sent may end up in a message: never a crash on a lone surrogate.
+    reconfigure = getattr(sys.stdout, "reconfigure", None)  # a text stream of the process's own
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
     log = Log(verbose=getattr(args, "verbose", False) or args.command != "renew")
     try:
         now = times.parse_iso(args.now) if args.now else None
         loaded = _load_specs(args.config_dir)
+        config = settings.load(args.config_dir)
         if args.command == "renew":
             with _lock(args.config_dir, log):
-                return _renew(args.config_dir, loaded, args.names, args.force, log, now, args.jobs)
+                return _renew(args.config_dir, loaded, config, args.names, args.force, log, now, args.jobs)
         if args.command == "status":
-            return _status(args.config_dir, loaded, args.json, log)
+            return _status(args.config_dir, loaded, config, args.json, log)
         if args.command == "receive":
-            return _receive(args.config_dir, loaded, log)
+            return _receive(args.config_dir, loaded, config, args.issuer, log, now)
         if args.command == "push":
-            return 1 if _push(args.config_dir, loaded.specs, now or times.now(), log) else 0
+            with _lock(args.config_dir, log):
+                return 1 if _push(args.config_dir, loaded.specs, config, now or times.now(), log) else 0
         if args.command == "services":
             with _lock(args.config_dir, log):
                 return 1 if _followups(loaded.specs, log) else 0
         return _placeholder(loaded, args.names, log)
-    except LockTimeout:
-        log.always(f"another renew still holds the lock after {LOCK_WAIT_SECONDS} s; giving up")
+    except LockTimeout as exc:
+        log.always(f"another run of zerodowntime-acme still holds the lock after {exc} s; giving up")
         return EX_TEMPFAIL
     except (AcmeError, ValueError) as exc:
         log.always(f"error: {exc}")
         return 1
+
+
+def _host_name(text: str) -> str:
+    try:
+        return names.check_host_name(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _jobs(text: str) -> int:
@@ -128,12 +148,13 @@ class Log:
         self.verbose = verbose
 
     def always(self, message: str) -> None:
+        message = texts.printable(message, MAX_LINE)
         self._print(message)
         _syslog(message)
 
     def detail(self, message: str) -> None:
         if self.verbose:
-            self._print(message)
+            self._print(texts.printable(message, MAX_LINE))
 
     @staticmethod
     def _print(message: str) -> None:
@@ -141,7 +162,7 @@ class Log:
         sys.stdout.flush()
 
 
-def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, log: Log,
+def _renew(config_dir: str, loaded: Loaded, config: settings.Settings, names: Sequence[str], force: bool, log: Log,
            now: datetime.datetime | None, jobs: int = DEFAULT_JOBS) -> int:
     run_at = now or times.now()
     changed = failed = quiet = 0
@@ -154,7 +175,7 @@ def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, l
     for warning in dropped:
         log.always(f"backoff: {warning}")
     selected = loaded.select(names)
-    issuing = _issuing(config_dir)
+    issuing = config.issue
     if not issuing:
         log.always("issuing is off (the role's zerodowntime_acme_issue is false): nothing is sent to any CA, and "
                    "the placeholders stay until a play turns it on")
@@ -198,12 +219,12 @@ def _renew(config_dir: str, loaded: Loaded, names: Sequence[str], force: bool, l
     except OSError as exc:
         failed += 1
         log.always(f"backoff: cannot write {state_path}: {exc}")
-    reload = _reload_if_pending(config_dir, loaded.specs, log)
+    reload = _reload_if_pending(loaded.specs, config, log)
     failed += reload == "failed"
     hook_failures = _followups(loaded.specs, log)
     failed += len(hook_failures)
-    failed += _push(config_dir, loaded.specs, run_at, log) if issuing else 0
-    _write_metrics(config_dir, loaded, state, run_at, success=not failed, log=log, hook_failures=hook_failures)
+    failed += _push(config_dir, loaded.specs, config, run_at, log) if issuing else 0
+    _write_metrics(config_dir, loaded, config, state, run_at, success=not failed, log=log, hook_failures=hook_failures)
     _syslog(f"renew: {changed} renewed, {failed} failed, {quiet} not due; reload: {reload}")
     return 1 if failed else 0
 
@@ -243,18 +264,9 @@ def _ensure_all(specs: list[CertificateSpec], force: bool, now: datetime.datetim
     return [next(done) if result is None else result for result in settled]
 
 
-def _issuing(config_dir: str) -> bool:
-    """renew.json's "issue": false while the role's zerodowntime_acme_issue is (a playbook's CI)."""
-    settings = _read_json(os.path.join(config_dir, "renew.json"), default={})
-    value = settings.get("issue", True) if isinstance(settings, dict) else True
-    if not isinstance(value, bool):
-        raise ConfigError(f"renew.json: issue is {value!r}; it must be true or false")
-    return value
-
-
-def _reload_if_pending(config_dir: str, specs: list[CertificateSpec], log: Log) -> str:
-    """Reload nginx once when any cert_dir has a reload pending: this run's renewals, or an earlier
-    reload that failed, or a play that failed before its handlers. 'none', 'done' or 'failed'."""
+def _reload_if_pending(specs: list[CertificateSpec], config: settings.Settings, log: Log) -> str:
+    """Reload nginx once when any cert_dir has a reload pending: this run's renewals, or an
+    earlier reload that failed, or a play that failed before its handlers. 'none', 'done' or 'failed'."""
     seen: dict[str, dict[str, Any]] = {}
     for cert_dir in sorted({s.cert_dir for s in specs}):
         marker = reloads.pending(cert_dir)
@@ -263,22 +275,21 @@ def _reload_if_pending(config_dir: str, specs: list[CertificateSpec], log: Log) 
     if not seen:
         return "none"
     names = sorted({n for marker in seen.values() for n in marker["names"]})
-    server_commands = dict(DEFAULT_COMMANDS, **_read_json(os.path.join(config_dir, "renew.json"), default={}))
-    for step in ("validate", "reload"):
-        if step == "validate" and not server_commands.get(step):
+    for command in (config.validate, config.reload):
+        if not command:
             continue  # a server without a configuration check
         try:
-            done = commands.run(server_commands[step], timeout=120)
-            problem = f"({done.returncode}): {(done.stderr or done.stdout).strip()}" if done.returncode else ""
+            done = commands.run(command, timeout=120, env={})
+            problem = f"({done.returncode}): {texts.last_line(done.stderr or done.stdout)}" if done.returncode else ""
         except commands.CommandError as exc:
             problem = f"({exc})"
         if problem:
-            log.always(f"nginx: {' '.join(server_commands[step])} failed {problem}; nginx keeps serving the previous "
+            log.always(f"nginx: {' '.join(command)} failed {problem}; nginx keeps serving the previous "
                        f"certificates, and the next renew tries again ({', '.join(names)})")
             return "failed"
     for cert_dir, marker in seen.items():
         reloads.clear(cert_dir, marker)
-    log.always(f"nginx: configuration valid, reloaded with {' '.join(server_commands['reload'])} ({', '.join(names)})")
+    log.always(f"nginx: configuration valid, reloaded with {' '.join(config.reload)} ({', '.join(names)})")
     return "done"
 
 
@@ -299,31 +310,35 @@ def _followups(specs: list[CertificateSpec], log: Log) -> list[hooks.Step]:
     return [step for step in steps if step.error]
 
 
-def _push(config_dir: str, specs: list[CertificateSpec], now: datetime.datetime, log: Log) -> int:
-    """A pool's issuer sends its members what they lack; returns the number of failed deliveries."""
+def _push(config_dir: str, specs: list[CertificateSpec], config: settings.Settings, now: datetime.datetime,
+          log: Log) -> int:
+    """A pool's issuer sends its members what they lack; returns the number of failed deliveries.
+    Callers hold the CLI's lock (delivered.json is read, then written)."""
     if not any(s.members for s in specs):
         return 0
     from . import push  # pool issuers only: a run with nothing due loads no more than it needs
 
-    config = _read_json(os.path.join(config_dir, "renew.json"), default={}).get("push")
-    if config is None:
+    if config.push is None:
         log.always("push: this host issues pool certificates, but renew.json says nothing about how to push them")
         return 1
     failed = 0
-    for delivery in push.deliver(config_dir, specs, push.Channel.from_config(config), now):
+    for delivery in push.deliver(config_dir, specs, config.push, now):
         if delivery.error:
             failed += 1
             log.always(f"{delivery.name}: NOT delivered to {delivery.member}, tried again next run: {delivery.error}")
+        elif delivery.followup_error:
+            log.always(f"{delivery.name}: serial {delivery.serial} delivered to {delivery.member}, but what follows "
+                       f"there failed (its next renew runs it again): {delivery.followup_error}")
         else:
             log.always(f"{delivery.name}: serial {delivery.serial} delivered to {delivery.member}")
     return failed
 
 
-def _write_metrics(config_dir: str, loaded: Loaded, state: dict[str, dict[str, Any]], run_at: datetime.datetime,
-                   success: bool, log: Log, hook_failures: Sequence[hooks.Step] = ()) -> None:
+def _write_metrics(config_dir: str, loaded: Loaded, config: settings.Settings, state: dict[str, dict[str, Any]],
+                   run_at: datetime.datetime, success: bool, log: Log, hook_failures: Sequence[hooks.Step] = ()) -> None:
     """The Prometheus textfile, when renew.json names one (the role's zerodowntime_acme_metrics_file),
     with every certificate, also those this run was not asked to renew."""
-    path = _read_json(os.path.join(config_dir, "renew.json"), default={}).get("metrics_file")
+    path = config.metrics_file
     if not path:
         return
     from . import metrics, push
@@ -348,11 +363,11 @@ def _infos(specs: list[CertificateSpec]) -> list[info.Info]:
             for spec in specs]
 
 
-def _status(config_dir: str, loaded: Loaded, as_json: bool, log: Log) -> int:
+def _status(config_dir: str, loaded: Loaded, config: settings.Settings, as_json: bool, log: Log) -> int:
     from . import push
 
     infos = _infos(loaded.specs)
-    if not as_json and not _issuing(config_dir):
+    if not as_json and not config.issue:
         sys.stdout.write("issuing is off (zerodowntime_acme_issue: false): renew asks no CA\n")
     if as_json:
         listed = [dict(i.as_dict(), members=[asdict(m) for m in push.members(config_dir, spec)])
@@ -367,34 +382,52 @@ def _status(config_dir: str, loaded: Loaded, as_json: bool, log: Log) -> int:
         pending += f"; not yet delivered to {', '.join(undelivered)}" if undelivered else (
             f"; delivered to {len(spec.members)} member(s)" if spec.members else "")
         if spec.members:
-            have = [f"{m.host} {m.serial or 'nothing'}" for m in push.members(config_dir, spec)]
+            have = [f"{m.host} {m.serial or 'nothing'}" + (" (its reload or hooks failed)" if m.followup_error else "")
+                    for m in push.members(config_dir, spec)]
             pending += f"; members have {', '.join(have)}"
-        sys.stdout.write(f"{one.name}: {', '.join(spec.domains)}; expires {expires}; "
-                         f"renews {one.renew_at or 'now'}{pending}; {one.reason}\n")
+        # One line each: meta.json and delivered.json are files anyone with root may have edited.
+        line = f"{one.name}: {', '.join(spec.domains)}; expires {expires}; renews {one.renew_at or 'now'}{pending}; " \
+               f"{one.reason}"
+        sys.stdout.write(texts.printable(line, MAX_LINE) + "\n")
     for broken, why in loaded.broken.items():
-        sys.stdout.write(f"{broken}: cannot be used: {why}\n")
+        sys.stdout.write(texts.printable(f"{broken}: cannot be used: {why}", MAX_LINE) + "\n")
     return 1 if loaded.broken else 0
 
 
-def _receive(config_dir: str, loaded: Loaded, log: Log) -> int:
+def _receive(config_dir: str, loaded: Loaded, config: settings.Settings, issuer: str, log: Log,
+             now: datetime.datetime | None) -> int:
     """A pool member's side of the issuer's push: one bundle on stdin, checked, installed, and one
-    reload when it changed."""
-    from . import install
+    reload when it changed. `issuer` is who sent it, as this host's authorized_keys line says: a
+    key holder writes the bundle, so nothing in it is taken on trust."""
+    from . import install, push
 
-    bundle = install.Bundle.from_json(sys.stdin.buffer.read(install.MAX_BUNDLE + 1))
+    bundle = install.Bundle.from_json(sys.stdin.buffer.read(install.MAX_BUNDLE + 1), now)
+    if bundle.issuer != issuer:
+        raise ConfigError(f"the bundle says it comes from {bundle.issuer!r}, but it was sent with the key of "
+                          f"{issuer!r}; nothing was installed")
     spec = next((s for s in loaded.specs if s.name == bundle.name), None)
     if spec is None:
-        raise ConfigError(f"no certificate named '{bundle.name}' is configured on this host; nothing was installed")
-    if spec.issuer != bundle.issuer:
-        raise ConfigError(f"'{bundle.name}' is issued on {spec.issuer or 'this host'}, not on {bundle.issuer}; "
+        raise ConfigError(f"no certificate named {bundle.name!r} is configured on this host; nothing was installed")
+    if spec.issuer != issuer:
+        raise ConfigError(f"{bundle.name!r} is issued on {spec.issuer or 'this host'}, not on {issuer!r}; "
                           "nothing was installed")
-    outcome = install.install(spec.cert_dir, bundle.name, spec.domains, bundle, combined=spec.combined,
-                              access=keyaccess.resolve(spec.key_owner, spec.key_group, spec.key_mode))
-    log.always(f"{bundle.name}: {outcome.reason}; serial {outcome.serial}, expires {outcome.not_after}")
-    for warning in outcome.warnings:
-        log.always(f"{bundle.name}: warning: {warning}")
-    reload_failed = _reload_if_pending(config_dir, loaded.specs, log) == "failed"
-    return 1 if _followups(loaded.specs, log) or reload_failed else 0
+    with _lock(config_dir, log, RECEIVE_LOCK_WAIT_SECONDS):
+        # The roots the play's certificate_install recorded beside the certificate in place (and each
+        # receive after it kept): this member's own record, never the bundle's word.
+        current = lineage.read(spec.cert_dir, str(spec.name))
+        recorded = current.meta.get("pool_roots") if current else None
+        trusted = recorded if isinstance(recorded, list) else []
+        outcome = install.install(spec.cert_dir, bundle.name, spec.domains, bundle, combined=spec.combined, now=now,
+                                  access=keyaccess.resolve(spec.key_owner, spec.key_group, spec.key_mode),
+                                  trusted_roots=[pem for pem in trusted if isinstance(pem, str)])
+        log.always(f"{bundle.name}: {outcome.reason}; serial {outcome.serial}, expires {outcome.not_after}")
+        for warning in outcome.warnings:
+            log.always(f"{bundle.name}: warning: {warning}")
+        reload_failed = _reload_if_pending(loaded.specs, config, log) == "failed"
+        followups_failed = bool(_followups(loaded.specs, log))
+    # In place, but what follows failed: the issuer counts it as delivered (sending it again would
+    # change nothing), and this host's next renew runs what failed again.
+    return push.INSTALLED_FOLLOWUPS_FAILED if reload_failed or followups_failed else 0
 
 
 def _placeholder(loaded: Loaded, names: Sequence[str], log: Log) -> int:
@@ -438,30 +471,30 @@ def _load_specs(config_dir: str) -> Loaded:
     return loaded
 
 
-def _read_json(path: str, default: Any = None) -> Any:
+def _read_json(path: str) -> Any:
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
     except FileNotFoundError:
-        if default is not None:
-            return default
         raise ConfigError(f"{path} does not exist") from None
     except (OSError, ValueError, RecursionError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
 
 
 @contextlib.contextmanager
-def _lock(config_dir: str, log: Log) -> Iterator[None]:
-    """One renew at a time: a second one waits for the first (up to LOCK_WAIT_SECONDS)."""
+def _lock(config_dir: str, log: Log, wait: int | None = None) -> Iterator[None]:
+    """One run at a time of whatever writes or reloads (renew, receive, push, services): a second one
+    waits for the first, up to `wait` seconds."""
+    wait = wait or LOCK_WAIT_SECONDS
     os.makedirs(config_dir, exist_ok=True)
     fd = os.open(os.path.join(config_dir, ".renew.lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            log.always("another renew is running; waiting for it to finish")
-            signal.signal(signal.SIGALRM, _lock_timeout)
-            signal.alarm(LOCK_WAIT_SECONDS)
+            log.always("another run of zerodowntime-acme is running; waiting for it to finish")
+            signal.signal(signal.SIGALRM, lambda signum, frame: _lock_timeout(wait))
+            signal.alarm(wait)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
             finally:
@@ -472,11 +505,11 @@ def _lock(config_dir: str, log: Log) -> Iterator[None]:
 
 
 class LockTimeout(Exception):
-    """The lock stayed taken for LOCK_WAIT_SECONDS."""
+    """The lock stayed taken for the seconds it says."""
 
 
-def _lock_timeout(signum: int, frame: Any) -> None:
-    raise LockTimeout()
+def _lock_timeout(wait: int) -> None:
+    raise LockTimeout(wait)
 
 
 def _syslog(message: str) -> None:

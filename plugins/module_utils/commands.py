@@ -5,14 +5,24 @@
 Modules start programs with AnsibleModule.run_command, and ansible-test keeps module code from
 starting them any other way. The host CLI runs from cron, where there is no AnsibleModule: its
 script (plugins/lookup/host_cli.py) hands the engine a runner with use() before it starts, and
-the engine asks for programs only through run(). No shell, output captured, a timeout always
-(the runner ends the program's whole process group, so a hook's children go too).
+the engine asks for programs only through run(). No shell, output captured (its last
+MAX_OUTPUT bytes), a timeout always (the runner ends the program's whole process group, so a
+hook's children go too).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional, Sequence
+
+# What a program keeps of its output: the end, where it says what failed. A peer's SSH session or a
+# hook may print without end; the CLI's memory and its state files must not grow with it.
+MAX_OUTPUT = 64 * 1024
+# The environment of the programs that follow a new certificate (the server's check and reload,
+# services, hooks): fixed, never inherited. `receive` runs under SSH, where the key holder sets
+# SSH_ORIGINAL_COMMAND and may pass LC_* and LANG.
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 class CommandError(Exception):
@@ -26,8 +36,9 @@ class Finished:
     stderr: str
 
 
-# argv, timeout in seconds, stdin, variables added to the environment -> Finished, or CommandError.
-Runner = Callable[[Sequence[str], float, Optional[bytes], Optional[Mapping[str, str]]], Finished]
+# argv, timeout in seconds, stdin, the whole environment (None: the process's own), descriptors the
+# program inherits -> Finished (at most MAX_OUTPUT of each stream), or CommandError.
+Runner = Callable[[Sequence[str], float, Optional[bytes], Optional[Mapping[str, str]], Sequence[int]], Finished]
 _runner: Runner | None = None
 
 
@@ -38,7 +49,20 @@ def use(runner: Runner) -> None:
 
 
 def run(argv: Sequence[str], *, timeout: float, stdin: bytes | None = None,
-        env: Mapping[str, str] | None = None) -> Finished:
+        env: Mapping[str, str] | None = None, keep_fds: Sequence[int] = ()) -> Finished:
+    """Run `argv`. With `env`, the program gets those variables on top of fixed_environment() and
+    nothing of this process's own; without, this process's environment (ssh to a member)."""
     if _runner is None:
         raise CommandError(f"cannot run {argv[0]}: this process has no runner (the host CLI's script sets one)")
-    return _runner(list(argv), timeout, stdin, dict(env) if env else None)
+    return _runner(list(argv), timeout, stdin, None if env is None else dict(fixed_environment(), **env), tuple(keep_fds))
+
+
+def fixed_environment() -> dict[str, str]:
+    """PATH, HOME (the running user's, from the password database) and a UTF-8 locale."""
+    import pwd
+
+    try:
+        home = pwd.getpwuid(os.getuid()).pw_dir
+    except KeyError:
+        home = "/"
+    return {"PATH": PATH, "HOME": home, "LANG": "C.UTF-8"}

@@ -13,11 +13,12 @@ service once, however many of its certificates changed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from . import commands, files, lineage, locks
+from . import commands, files, lineage, locks, texts
 from .errors import StorageError
 from .spec import CertificateSpec
 
@@ -27,6 +28,9 @@ HOOK_TIMEOUT = 600
 # Reload when the unit can, restart when it has no reload action (the only way it reads a new
 # certificate), and leave a stopped unit stopped: it reads the new files when it starts.
 SERVICE_COMMAND = ("systemctl", "try-reload-or-restart")
+# How long a run waits for another one's services and hooks (a play's beside cron's) before it
+# leaves them to the next run.
+LOCK_WAIT = 30.0
 
 Run = Callable[..., commands.Finished]
 
@@ -62,38 +66,56 @@ def run_due(specs: Sequence[CertificateSpec], *, dry_run: bool = False, run: Run
     """Reload each service of the due certificates once, then run each due certificate's deploy
     hook; a failure is reported in its Step and stops nothing else. A certificate is recorded as
     done when all of its steps succeeded. With dry_run nothing runs, and assume_due says what a
-    new version would run (check mode)."""
-    pending = [(spec, "") for spec in specs if spec.reload_services or spec.deploy_hook] if assume_due else due(specs)
+    new version would run (check mode).
+
+    From "due" to "recorded" each cert_dir's hooks lock is held, and handed to every program run:
+    two runs never run one hook at once, not even when the first was killed while its hook ran."""
+    if dry_run or assume_due:
+        pending = [(spec, "") for spec in specs if spec.reload_services or spec.deploy_hook] if assume_due \
+            else due(specs)
+        return _steps(pending, dry_run, run, ())
+    cert_dirs = sorted({spec.cert_dir for spec in specs if (spec.reload_services or spec.deploy_hook)
+                        and os.path.isdir(spec.cert_dir)})
+    with contextlib.ExitStack() as held:
+        try:
+            fds = tuple(held.enter_context(locks.running_hooks(cert_dir, LOCK_WAIT)) for cert_dir in cert_dirs)
+        except StorageError as exc:
+            waiting = [str(spec.name) for spec, _version in due(specs)]
+            return [Step("services and hooks", tuple(waiting), str(exc))] if waiting else []
+        pending = due(specs)
+        steps = _steps(pending, False, run, fds)
+        failed = {name for step in steps if step.error for name in step.names}
+        _record([(spec, version) for spec, version in pending if spec.name not in failed])
+    return steps
+
+
+def _steps(pending: list[tuple[CertificateSpec, str]], dry_run: bool, run: Run, fds: tuple[int, ...]) -> list[Step]:
     services: dict[str, list[str]] = {}
     for spec, _version in pending:
         for service in spec.reload_services or []:
             services.setdefault(service, []).append(str(spec.name))
-    steps = [_step(f"reload {service}", names, [*SERVICE_COMMAND, service], SERVICE_TIMEOUT, None, dry_run, run)
+    steps = [_step(f"reload {service}", names, [*SERVICE_COMMAND, service], SERVICE_TIMEOUT, {}, dry_run, run, fds)
              for service, names in services.items()]
     for spec, _version in pending:
         if spec.deploy_hook:
             env = {"RENEWED_LINEAGE": os.path.join(spec.cert_dir, str(spec.name)),
                    "RENEWED_DOMAINS": " ".join(spec.domains)}
             steps.append(_step(f"deploy hook of {spec.name}", [str(spec.name)], ["/bin/sh", "-c", spec.deploy_hook],
-                               HOOK_TIMEOUT, env, dry_run, run))
-    if not dry_run and not assume_due:
-        failed = {name for step in steps if step.error for name in step.names}
-        _record([(spec, version) for spec, version in pending if spec.name not in failed])
+                               HOOK_TIMEOUT, env, dry_run, run, fds))
     return steps
 
 
-def _step(what: str, names: list[str], argv: list[str], timeout: float, env: Mapping[str, str] | None,
-          dry_run: bool, run: Run) -> Step:
+def _step(what: str, names: list[str], argv: list[str], timeout: float, env: Mapping[str, str],
+          dry_run: bool, run: Run, fds: tuple[int, ...]) -> Step:
     if dry_run:
         return Step(what, tuple(names))
     try:
-        done = run(argv, timeout=timeout, env=env)
+        done = run(argv, timeout=timeout, env=env, keep_fds=fds)
     except commands.CommandError as exc:
         return Step(what, tuple(names), f"{argv[0]}: {exc}")
     if done.returncode:
-        output = (done.stderr or done.stdout).strip()
-        return Step(what, tuple(names), f"exit code {done.returncode}" + (f": {output[-2000:]}" if output else ""),
-                    done)
+        output = texts.last_line(done.stderr or done.stdout)
+        return Step(what, tuple(names), f"exit code {done.returncode}" + (f": {output}" if output else ""), done)
     return Step(what, tuple(names), finished=done)
 
 

@@ -17,10 +17,10 @@ import datetime
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Callable, Sequence
 
-from . import certcheck, keyaccess, lineage, locks, names, reloads, times, versions
-from .errors import AcmeError, ConfigError
+from . import certcheck, keyaccess, lineage, locks, names, reloads, roots, texts, times, versions
+from .errors import AcmeError, ConfigError, StorageError
 from .outcome import Outcome
 
 FORMAT = 1
@@ -46,25 +46,58 @@ class Bundle:
         return json.dumps(dict(asdict(self), format=FORMAT)).encode()
 
     @classmethod
-    def from_json(cls, raw: bytes) -> Bundle:
-        """A bundle from its JSON text; ConfigError for anything else (it arrives over SSH)."""
+    def from_json(cls, raw: bytes, now: datetime.datetime | None = None) -> Bundle:
+        """A bundle from its JSON text; ConfigError for anything else (it arrives over SSH, from
+        whoever holds a push key: every field is checked before any of it is used or printed)."""
         if len(raw) > MAX_BUNDLE:
             raise ConfigError(f"the bundle is larger than {MAX_BUNDLE} bytes; refused")
         try:
             data = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError) as exc:
-            raise ConfigError(f"the bundle is not JSON ({exc}); nothing was installed") from None
+            raise ConfigError(f"the bundle is not JSON ({texts.printable(str(exc), 200)}); nothing was installed") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ConfigError(f"the bundle is not a zerodowntime-acme bundle of format {FORMAT}; nothing was installed")
+        return cls.from_fields(data, now)
+
+    @classmethod
+    def from_fields(cls, data: dict[str, Any], now: datetime.datetime | None = None) -> Bundle:
+        """A bundle from its fields (the JSON's, or certificate_install's options), each checked."""
         fields: dict[str, Any] = {"name": str, "privkey": str, "fullchain": str, "issuer": str,
                                   "directory_url": (str, type(None)), "issued_at": (str, type(None)),
                                   "ari": (bool, type(None))}
         for field, kind in fields.items():
             if not isinstance(data.get(field), kind):
                 raise ConfigError(f"the bundle's {field} is missing or of the wrong type; nothing was installed")
-        return cls(name=data["name"], privkey=data["privkey"], fullchain=data["fullchain"], issuer=data["issuer"],
-                   directory_url=data.get("directory_url"), issued_at=data.get("issued_at"),
+        return cls(name=_checked("name", data["name"], names.check_lineage_name),
+                   privkey=data["privkey"], fullchain=data["fullchain"],
+                   issuer=_checked("issuer", data["issuer"], names.check_host_name),
+                   directory_url=_checked("directory_url", data.get("directory_url"), _directory_url),
+                   issued_at=_checked("issued_at", data.get("issued_at"), lambda text: _issued_at(text, now)),
                    ari=bool(data.get("ari")))
+
+
+def _checked(field: str, value: Any, check: Callable[[Any], Any]) -> Any:
+    """`value` through `check` (None stays None); a ConfigError that shows the value only as repr."""
+    if value is None:
+        return None
+    try:
+        return check(value)
+    except (AcmeError, ValueError) as exc:
+        raise ConfigError(f"the bundle's {field} {texts.printable(repr(value), 200)} cannot be used "
+                          f"({texts.printable(str(exc), 300)}); nothing was installed") from None
+
+
+def _directory_url(url: str) -> str:
+    from .connection import CAConnection
+
+    return CAConnection(directory_url=url).checked().directory_url
+
+
+def _issued_at(text: str, now: datetime.datetime | None) -> str:
+    moment = times.parse_iso(text)
+    if moment > (now or times.now()) + certcheck.RECEIVED_SKEW:
+        raise ValueError("it is in the future")
+    return times.iso(moment)
 
 
 def export(cert_dir: str, name: str, issuer: str) -> Bundle:
@@ -89,10 +122,11 @@ def export(cert_dir: str, name: str, issuer: str) -> Bundle:
 
 def install(cert_dir: str, name: str, domains: list[str], bundle: Bundle, *, check_mode: bool = False,
             now: datetime.datetime | None = None, access: keyaccess.Access = lineage.ROOT_ONLY,
-            combined: bool = False) -> Outcome:
+            combined: bool = False, trusted_roots: Sequence[str] | None = None) -> Outcome:
     """Make lineage `name` hold the bundle's certificate, after checking it (see the module's
-    docstring), its key files with `access` (and combined.pem with `combined`). Not changed when that
-    very certificate is in place already and the key files' access is right."""
+    docstring), its key files with `access` (and combined.pem with `combined`). With
+    `trusted_roots` (PEM), its chain must lead to one of them. Not changed when that very
+    certificate is in place already and the key files' access is right."""
     # 1. Check what arrived against what this host expects.
     wanted = names.normalize(domains)
     name = names.check_lineage_name(name)
@@ -108,10 +142,17 @@ def install(cert_dir: str, name: str, domains: list[str], bundle: Bundle, *, che
         raise ConfigError(f"the key {source} sent is not a PEM private key ({exc}); nothing was installed") from None
     chain = certcheck.parse_chain(bundle.fullchain.encode("utf-8"), f"the certificate chain {source} sent")
     certcheck.check(chain, private_key, wanted, now or times.now(), source=source)
+    if chain[0].issuer == chain[0].subject:
+        raise ConfigError(f"{source} sent a self-signed certificate (its placeholder?): it has not obtained "
+                          f"'{name}' yet; nothing was installed")
+    certcheck.check_received(chain, now or times.now(), source)
+    if trusted_roots is not None:
+        roots.check_leads_to(chain, trusted_roots, source)
     fullchain_pem = certcheck.to_pem(chain)
     leaf_pem = versions.split_fullchain(fullchain_pem)[0]
 
-    files = _Files(keys.to_pem(private_key), fullchain_pem, leaf_pem, access, combined)
+    files = _Files(keys.to_pem(private_key), fullchain_pem, leaf_pem, access, combined,
+                   None if trusted_roots is None else list(trusted_roots))
     if check_mode:
         return _install(cert_dir, name, wanted, bundle, files, True)
     lineage.check_writable(cert_dir, name)
@@ -128,6 +169,7 @@ class _Files:
     leaf_pem: bytes
     access: keyaccess.Access
     combined: bool
+    roots: list[str] | None  # what the chain was checked against: kept beside it for the next receive
 
 
 def _install(cert_dir: str, name: str, wanted: list[str], bundle: Bundle, files: _Files, check_mode: bool) -> Outcome:
@@ -135,9 +177,6 @@ def _install(cert_dir: str, name: str, wanted: list[str], bundle: Bundle, files:
     # 2. Compare with what is in place: the same certificate is no change, an older one is refused.
     current = lineage.read(cert_dir, name)
     new = lineage.cert_info(leaf_pem)
-    if new.self_signed:
-        raise ConfigError(f"{bundle.issuer} sent a self-signed certificate (its placeholder?): it has not obtained "
-                          f"'{name}' yet; nothing was installed")
     before = current.cert if current else None
     same = current is not None and hashlib.sha256(current.pem).digest() == hashlib.sha256(leaf_pem).digest()
     if before is not None and not before.self_signed and not same and before.not_before > new.not_before:
@@ -152,10 +191,19 @@ def _install(cert_dir: str, name: str, wanted: list[str], bundle: Bundle, files:
                       diff={"before": {"serial": before.serial, "not_after": times.iso(before.not_after)} if before else {},
                             "after": {"serial": new.serial, "not_after": times.iso(new.not_after)}})
     if same:  # the key files may still have drifted
-        outcome.repaired = lineage.keep_access(cert_dir, name, files.access, files.combined, dry_run=check_mode)
+        try:
+            outcome.repaired = lineage.keep_access(cert_dir, name, files.access, files.combined, dry_run=check_mode)
+        except OSError as exc:
+            raise StorageError(f"cannot give the key files of '{name}' their owner, group and mode: {exc}") from exc
         if outcome.repaired:
             outcome.changed = True
             outcome.reason += f"; files put right: {'; '.join(outcome.repaired)}"
+        if files.roots is not None and current is not None and current.meta.get("pool_roots") != files.roots:
+            # The play brings the issuer's roots (a first play after an upgrade, or a new root).
+            if not check_mode:
+                versions.update_meta(cert_dir, name, {"pool_roots": files.roots})
+            outcome.changed = True
+            outcome.reason += "; the roots it trusts for the next push are now those its issuer recorded"
         return outcome
     if check_mode:
         return outcome
@@ -163,13 +211,15 @@ def _install(cert_dir: str, name: str, wanted: list[str], bundle: Bundle, files:
     meta: dict[str, Any] = {"directory_url": bundle.directory_url, "received_from": bundle.issuer,
                             "domains": wanted, "key_type": new.key_type, "issued_at": bundle.issued_at,
                             "received_at": times.iso(times.now()), "ari": bundle.ari}
+    if files.roots is not None:
+        meta["pool_roots"] = files.roots
     written = versions.write(cert_dir, name, files.key_pem, files.fullchain_pem, meta, access=files.access,
                              combined=files.combined)
     outcome.warnings.extend(written.warnings)
     outcome.renewed = True
     try:  # the kept versions get the same access as the new one
         outcome.repaired = lineage.keep_access(cert_dir, name, files.access, files.combined)
-    except OSError as exc:
+    except (OSError, StorageError) as exc:
         outcome.warnings.append(f"the previous versions of '{name}' keep their old key access: {exc}")
     try:
         reloads.mark(cert_dir, name, times.now())

@@ -9,6 +9,7 @@ puts them back when they drifted. A mode that lets everyone read the key is refu
 
 from __future__ import annotations
 
+import errno
 import grp
 import os
 import pwd
@@ -16,7 +17,7 @@ import re
 import stat
 from typing import Any, Callable, NamedTuple
 
-from .errors import ConfigError
+from .errors import ConfigError, StorageError
 
 DEFAULT_MODE = "0600"
 # The modules' options for it (plugins/doc_fragments/key_access.py documents them).
@@ -76,11 +77,18 @@ def repair(path: str, access: Access, dry_run: bool = False) -> list[str]:
     """Give the existing file `path` (never through a link) its owner, group and mode; say what
     changed (with dry_run, what would). A missing file is nothing to repair."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
     except FileNotFoundError:
         return []
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise StorageError(f"cannot open {path} to check its owner and mode: {exc.strerror}") from exc
+        raise StorageError(f"{path} is a symbolic link, which the engine never follows: the key files of a version are "
+                           "plain files it wrote itself, so someone else put it there; remove it") from None
     try:
         before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise StorageError(f"{path} is not a plain file (someone else put it there); remove it")
         changes = []
         if access.uid not in (-1, before.st_uid) or access.gid not in (-1, before.st_gid):
             if not dry_run:

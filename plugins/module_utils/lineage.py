@@ -168,12 +168,16 @@ def keep_access(cert_dir: str, name: str, access: keyaccess.Access, combined: bo
     folder = os.path.join(versions_dir, live)
     if combined and live in versions and not os.path.lexists(os.path.join(folder, COMBINED)):
         if not dry_run:
-            with open(os.path.join(folder, "privkey.pem"), "rb") as key, \
-                    open(os.path.join(folder, "fullchain.pem"), "rb") as fullchain:
-                data = key.read() + fullchain.read()
+            data = _read_plain(os.path.join(folder, "privkey.pem")) + _read_plain(os.path.join(folder, "fullchain.pem"))
             files.replace(os.path.join(folder, COMBINED), data, access.mode, access.uid, access.gid)
         changes.append(f"version {live}: {COMBINED} written")
     return changes
+
+
+def _read_plain(path: str) -> bytes:
+    """A file the engine wrote, never through a link (OSError for one)."""
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK), "rb") as f:
+        return f.read()
 
 
 def _summary_to_info(summary: Any, cert_pem: bytes) -> CertInfo | None:

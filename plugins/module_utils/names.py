@@ -18,6 +18,10 @@ MAX_NAMES = 100
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 MAX_LINEAGE_NAME = 128
 _LINEAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (MAX_LINEAGE_NAME - 1))
+# An inventory host name as a pool names its issuer and members (in messages, metrics, SSH options).
+HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
+# A host's name or address as SSH dials it (never starting with '-', never an option).
+HOST_ADDRESS = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:_-]{0,252}")
 # A last label of digits (or 0x and hex digits) makes a name that resolvers read as an address
 # (127.1, 0x7f.1, 127.0.0.01): no top-level domain looks like that (RFC 3696 2).
 _NUMERIC_TLD = re.compile(r"[0-9]+|0x[0-9a-f]*")
@@ -67,6 +71,13 @@ def check_lineage_name(name: Any) -> str:
             "starting with a letter or digit"
         )
     return name
+
+
+def check_host_name(host: Any, what: str = "host") -> str:
+    """An inventory host name (a pool's issuer or member): letters, digits, '.', '_' and '-'."""
+    if not isinstance(host, str) or not HOST_NAME.fullmatch(host):
+        raise ConfigError(f"{what} {host!r} is not an inventory host name (letters, digits, '.', '_' and '-')")
+    return host
 
 
 def _one(raw: Any) -> str:

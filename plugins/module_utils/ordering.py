@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import addresses, ari, keyaccess, lineage, locks, outcome, reloads, renewal, times, versions
 from .connection import CAConnection
-from .errors import AcmeError, CAError, ChallengeError
+from .errors import AcmeError, CAError, ChallengeError, StorageError
 from .responder import Responder
 from .spec import CertificateSpec, renew_before
 
@@ -26,7 +26,7 @@ def obtain(spec: CertificateSpec, name: str, access: keyaccess.Access, current: 
            decision: renewal.Decision, before: outcome.Outcome) -> outcome.Outcome:
     """A new certificate for a due `spec`, stored as the lineage's new version. `before` is the
     outcome as decided; its warnings and diff carry over. Callers hold the lineage's lock."""
-    from . import certcheck, chains, keys  # cryptography: not even an ARI re-check needs it
+    from . import certcheck, chains, keys, roots  # cryptography: not even an ARI re-check needs it
 
     private_key = _private_key(spec, current)
     with spec.ca.session() as session:
@@ -70,6 +70,8 @@ def obtain(spec: CertificateSpec, name: str, access: keyaccess.Access, current: 
         chain = certcheck.parse_chain(fullchain_pem)
         certcheck.check(chain, private_key, spec.domains, times.now())
         fullchain_pem = certcheck.to_pem(chain)
+        # The root it leads to: a pool's members trust what the issuer records here (roots.py).
+        chain_roots = roots.of_chain(chain, spec.ca.ca_bundle)
         # Ask ARI about it at once, so that the next runs stay offline until its Retry-After.
         leaf_pem = versions.split_fullchain(fullchain_pem)[0]
         has_ari = session.has_ari()
@@ -85,13 +87,13 @@ def obtain(spec: CertificateSpec, name: str, access: keyaccess.Access, current: 
     #    fails after it is a warning, and the result says changed, so that the reload happens.
     meta = {"directory_url": spec.ca.directory_url, "account_url": account_url, "domains": spec.domains,
             "key_type": spec.key_type, "profile_requested": spec.profile, "profile": profile, "ari": has_ari,
-            "issued_at": times.iso(times.now())}
+            "issued_at": times.iso(times.now()), "roots": chain_roots}
     written = versions.write(spec.cert_dir, name, keys.to_pem(private_key), fullchain_pem, meta,
                              access=access, combined=spec.combined)
     before.warnings.extend(written.warnings)
     try:  # the kept versions get the same access as the new one
         repaired = lineage.keep_access(spec.cert_dir, name, access, spec.combined)
-    except OSError as exc:
+    except (OSError, StorageError) as exc:
         repaired = []
         before.warnings.append(f"the previous versions of '{name}' keep their old key access: {exc}")
     before.warnings.extend(_after_swap(spec.cert_dir, name, leaf_pem, new_window))

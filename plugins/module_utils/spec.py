@@ -18,8 +18,6 @@ from .options import check_path, check_types
 from .keytypes import KEY_TYPES
 
 DEFAULT_CERT_DIR = CONFIG_DIR + "/live"
-ISSUER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
-ADDRESS = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:_-]{0,252}")
 LETSENCRYPT_HOSTS = ("acme-v02.api.letsencrypt.org", "acme-staging-v02.api.letsencrypt.org")
 # A systemd unit name: never an option to systemctl, never anything a shell would read.
 SERVICE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9:_.@-]{0,254}")
@@ -76,8 +74,8 @@ _TYPES = {
     "webroot": str, "cert_dir": str, "name": (str, type(None)), "account_email": (str, type(None)),
     "terms_agreed": bool, "key_type": str, "reuse_key": bool, "self_check": bool,
     "profile": (str, type(None)), "profile_required": bool, "preferred_chain": (str, type(None)),
-    "issuer": (str, type(None)), "members": (list, type(None)), "key_owner": (str, type(None)),
-    "key_group": (str, type(None)), "key_mode": (str, type(None)), "combined": bool,
+    "issuer": (str, type(None)), "members": (list, type(None)),
+    "key_owner": (str, type(None)), "key_group": (str, type(None)), "key_mode": (str, type(None)), "combined": bool,
     "reload_services": (list, type(None)), "deploy_hook": (str, type(None)),
 }
 
@@ -131,11 +129,11 @@ def validated(spec: CertificateSpec) -> CertificateSpec:
     if spec.profile_required and not spec.profile:
         raise ConfigError("profile_required=true needs a profile")
     renew_before(spec.renew_before_days)  # checks it
-    if spec.issuer is not None and not ISSUER.fullmatch(spec.issuer):
-        raise ConfigError(f"issuer {spec.issuer!r} is not an inventory host name")
+    if spec.issuer is not None:
+        names.check_host_name(spec.issuer, "issuer")
     for member in spec.members or []:
-        if not isinstance(member, dict) or not ISSUER.fullmatch(str(member.get("host", ""))) \
-                or not ADDRESS.fullmatch(str(member.get("address", ""))):
+        if not isinstance(member, dict) or not names.HOST_NAME.fullmatch(str(member.get("host", ""))) \
+                or not names.HOST_ADDRESS.fullmatch(str(member.get("address", ""))):
             raise ConfigError(f"members holds {member!r}, not a {{host, address}} of a pool member")
     check_followups(spec.reload_services, spec.deploy_hook)
     keyaccess.parse_mode(spec.key_mode)

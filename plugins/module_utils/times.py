@@ -17,6 +17,10 @@ UTC = datetime.timezone.utc
 # beyond a day it is more likely a broken server than a plan.
 MIN_RETRY_AFTER = datetime.timedelta(seconds=1)
 MAX_RETRY_AFTER = datetime.timedelta(days=1)
+# The moments any file or peer may name. Outside them a date is garbage, and near datetime's own
+# limits adding a lifetime or converting a zone would overflow.
+EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime.datetime(9000, 1, 1, tzinfo=UTC)
 
 _RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)", re.ASCII | re.I)
 
@@ -33,12 +37,12 @@ def iso(moment: datetime.datetime) -> str:
 def parse_iso(text: object) -> datetime.datetime:
     """A moment the engine wrote (iso(), or isoformat() of an aware time). ValueError for anything
     else, a naive time included: state files are input too."""
-    if not isinstance(text, str):
-        raise ValueError(f"{text!r} is not a timestamp")
+    if not isinstance(text, str) or len(text) > 64:
+        raise ValueError(f"{text!r:.80} is not a timestamp")
     moment = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError(f"{text!r} has no time zone")
-    return moment.astimezone(UTC)
+    return _in_range(moment, text)
 
 
 def parse_rfc3339(text: object) -> datetime.datetime:
@@ -49,7 +53,19 @@ def parse_rfc3339(text: object) -> datetime.datetime:
         raise ValueError(f"{text!r} is not an RFC 3339 time")
     base, fraction, zone = match.groups()
     moment = datetime.datetime.fromisoformat(base + ("+00:00" if zone.upper() == "Z" else zone))
-    return (moment + datetime.timedelta(microseconds=int((fraction or "0")[:6].ljust(6, "0")))).astimezone(UTC)
+    return _in_range(moment.replace(microsecond=int((fraction or "0")[:6].ljust(6, "0"))), text)
+
+
+def _in_range(moment: datetime.datetime, text: object) -> datetime.datetime:
+    """`moment` in UTC, or ValueError when it lies outside [EARLIEST, LATEST) (year 1 at +14:00
+    cannot even be converted to UTC: OverflowError, which is one more bad date)."""
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range") from None
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError(f"{text!r} is out of range (before 1970 or after 9000)")
+    return moment
 
 
 def cert_time(cert: object, attribute: str) -> datetime.datetime:

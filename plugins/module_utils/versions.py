@@ -139,8 +139,10 @@ def _new_version_folder(versions_dir: str) -> tuple[str, str]:
 
 
 def _swap_link(link: str, target: str) -> None:
+    folder, base = os.path.split(link)
     while True:
-        tmp = f"{link}.tmp-{secrets.token_hex(8)}"
+        # A dot first: no lineage is named so, and none may be taken for another's leftover.
+        tmp = os.path.join(folder, f".{base}.tmp-{secrets.token_hex(8)}")
         try:
             os.symlink(target, tmp)  # never follows anything at `tmp`: fails if the name exists
             break
@@ -160,11 +162,17 @@ def _prune(versions_dir: str, link: str, own: str, previous: str) -> None:
         for filename in os.listdir(folder):
             os.unlink(os.path.join(folder, filename))
         os.rmdir(folder)
-    # A link swap cut short leaves NAME.tmp-XXXX behind: remove this lineage's.
+    # A link swap cut short leaves .NAME.tmp-XXXX behind (NAME.tmp-XXXX, before 0.2.0): remove this
+    # lineage's. An old-style name is this lineage's only when it points into its own versions: a
+    # lineage may be named `a.tmp-b`.
     folder, base = os.path.split(link)
     for entry in os.listdir(folder or "."):
-        if entry.startswith(base + ".tmp-") and os.path.islink(os.path.join(folder, entry)):
-            os.unlink(os.path.join(folder, entry))
+        path = os.path.join(folder, entry)
+        if entry.startswith(f".{base}.tmp-") and os.path.islink(path):
+            os.unlink(path)
+        elif entry.startswith(f"{base}.tmp-") and os.path.islink(path) \
+                and os.readlink(path).startswith(os.path.join(VERSIONS, base, "")):
+            os.unlink(path)
 
 
 def _fsync_dir(path: str) -> None:

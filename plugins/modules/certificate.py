@@ -137,7 +137,10 @@ options:
         hook is what makes an ad-hoc C(ansible -m) renewal complete. The
         P(zerodowntime.acme.certificates#role) role stores it for cron's renewals as well.
       - It gets the environment variables E(RENEWED_LINEAGE) (the lineage folder) and
-        E(RENEWED_DOMAINS) (space-separated names), as certbot's deploy hooks do.
+        E(RENEWED_DOMAINS) (space-separated names), as certbot's deploy hooks do, beside a fixed
+        E(PATH), E(HOME) and E(LANG=C.UTF-8), and nothing else of the caller's environment.
+      - A hook never runs twice at once. It holds C(CERT_DIR/.hooks.lock) while it runs, even when
+        the run that started it was killed.
       - When it fails the task fails with its output, and the new certificate stays in place. The
         next run runs it again, whether or not the certificate is due, until it succeeds
         (C(CERT_DIR/.hooks-done.json) records the version it last ran for).
@@ -387,8 +390,11 @@ def _follow_up(module: AnsibleModule, spec: CertificateSpec, outcome: Outcome, r
     # Imported here: a certificate without them, the common no-op, does not pay for compiling them.
     from ansible_collections.zerodowntime.acme.plugins.module_utils import commands, hooks, reloads
 
-    def run(argv: list[str], timeout: float, env: dict[str, str] | None = None) -> commands.Finished:
-        rc, out, err = module.run_command(argv, environ_update=env or {})
+    def run(argv: list[str], timeout: float, env: dict[str, str] | None = None,
+            keep_fds: tuple[int, ...] = ()) -> commands.Finished:
+        # The environment as the host CLI gives it: only the variables named (env -i), never Ansible's.
+        pairs = [f"{key}={value}" for key, value in dict(commands.fixed_environment(), **(env or {})).items()]
+        rc, out, err = module.run_command(["/usr/bin/env", "-i", *pairs, *argv], pass_fds=keep_fds or None)
         return commands.Finished(rc, out, err)
 
     pending = reloads.pending(spec.cert_dir)

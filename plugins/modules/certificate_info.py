@@ -60,7 +60,9 @@ options:
     type: bool
     default: false
   ca_bundle:
-    description: Extra CA certificates to trust for the ACME server's HTTPS (with O(check_ari)).
+    description:
+      - Extra CA certificates to trust for the ACME server's HTTPS (with O(check_ari)), and where the
+        root of a private CA is looked up for RV(chain_roots).
     type: path
   validate_certs:
     description: Verify the ACME server's TLS certificate (with O(check_ari)).
@@ -149,6 +151,18 @@ issued_at:
   description: When this collection obtained the certificate (its last renewal), ISO 8601 UTC.
   returned: when the certificate was obtained by this collection
   type: str
+chain_roots:
+  description:
+    - The root certificates (PEM) that the certificate's chain leads to, as recorded when it was
+      ordered (or, for one ordered before they were recorded, looked up now in the chain,
+      O(ca_bundle) and the system's trust store). A pool's members trust only chains that lead to
+      the roots their issuer reports here (M(zerodowntime.acme.certificate_install)'s
+      O(zerodowntime.acme.certificate_install#module:pool_roots)).
+    - Empty for a placeholder, or when the root is nowhere to be found (a private CA whose root is
+      not in O(ca_bundle)).
+  returned: when RV(exists) is true
+  type: list
+  elements: str
 ari_window:
   description: The renewal window the CA suggests, the point chosen in it, and when to ask again.
   returned: when O(check_ari) is set and the CA offers ARI
@@ -177,6 +191,7 @@ from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import Ac
 from ansible_collections.zerodowntime.acme.plugins.module_utils.info import describe, own_directory_url
 from ansible_collections.zerodowntime.acme.plugins.module_utils.lineage import read
 from ansible_collections.zerodowntime.acme.plugins.module_utils.ordering import refresh_ari
+from ansible_collections.zerodowntime.acme.plugins.module_utils.roots import of_lineage
 from ansible_collections.zerodowntime.acme.plugins.module_utils.keytypes import KEY_TYPES
 from ansible_collections.zerodowntime.acme.plugins.module_utils.names import check_lineage_name
 from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import DEFAULT_CERT_DIR, renew_before
@@ -212,6 +227,8 @@ def main() -> None:
         state = describe(params["cert_dir"], name, directory_url=params["directory_url"], domains=params["domains"],
                          key_type=params["key_type"], profile=params["profile"],
                          renew_before=renew_before(params["renew_before_days"]))
+        if state.exists:
+            result["chain_roots"] = of_lineage(read(params["cert_dir"], name), params["ca_bundle"])
     except AcmeError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **state.as_dict(), **result)

@@ -16,6 +16,9 @@ description:
     CA's answer. The key must match the certificate, the certificate must be for exactly
     O(domains), its chain must hold together (names and signatures), and it must not be older than
     the certificate in place. Otherwise the task fails and nothing is installed.
+  - It must also be valid now (it may start at most five minutes ahead of this host's clock) and
+    come with at least one intermediate certificate; with O(pool_roots), its chain must lead to one
+    of those roots.
   - The same certificate in place already is no change. A new one replaces key, certificate, chain
     and full chain in one atomic swap, keeps the previous version, and notes that nginx must
     reload (the C(zerodowntime.acme.nginx) role's handler, or the next C(zerodowntime-acme renew)).
@@ -73,6 +76,15 @@ options:
         CA; should this host become the pool's issuer, it renews with C(replaces).
     type: bool
     default: false
+  pool_roots:
+    description:
+      - The root certificates (PEM) that the pool's issuer recorded for its chain (RV(zerodowntime.acme.certificate_info#module:chain_roots)
+        on the issuer). The chain must lead to one of them; they are kept beside the certificate,
+        so that C(zerodowntime-acme receive) checks what the issuer pushes later against them too.
+      - Take them from the issuer, never from what the issuer sends, because whoever holds a push
+        key (a retired issuer, say) writes what is sent.
+    type: list
+    elements: str
 notes:
   - Pass the key through the controller's memory only, with C(no_log) on the task that reads it
     (for example M(ansible.builtin.slurp)) as on this one.
@@ -155,6 +167,7 @@ ARGUMENT_SPEC = dict(
     directory_url=dict(type="str"),
     issued_at=dict(type="str"),
     ari=dict(type="bool", default=False),
+    pool_roots=dict(type="list", elements="str"),
     **KEY_ACCESS_SPEC,
 )
 
@@ -162,15 +175,14 @@ ARGUMENT_SPEC = dict(
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
-    bundle = Bundle(name=params["name"], privkey=params["privkey"], fullchain=params["fullchain"],
-                    issuer=params["issuer"], directory_url=params["directory_url"], issued_at=params["issued_at"],
-                    ari=params["ari"])
     try:
+        bundle = Bundle.from_fields({field: params[field] for field in (
+            "name", "privkey", "fullchain", "issuer", "directory_url", "issued_at", "ari")})
         check_account("key_owner", params["key_owner"])
         check_account("key_group", params["key_group"])
         access = resolve(params["key_owner"], params["key_group"], params["key_mode"])
         outcome = install(params["cert_dir"], params["name"], params["domains"], bundle, check_mode=module.check_mode,
-                          access=access, combined=params["combined"])
+                          access=access, combined=params["combined"], trusted_roots=params["pool_roots"])
     except AcmeError as exc:
         module.fail_json(msg=str(exc))
     for warning in outcome.warnings:

@@ -45,7 +45,17 @@ options:
         type: str
         default: "0755"
       create_only:
-        description: Only create it when it is missing; an existing one keeps its owner and mode.
+        description:
+          - Only create it when it is missing; an existing one (or a link to one) keeps its owner
+            and mode.
+        type: bool
+        default: false
+      link_if_root:
+        description:
+          - Without it, a link at O(directories[].path) fails the task. The folder is opened without
+            following links, so that a link planted there cannot make root change another folder.
+          - With it, such a link is followed, but only when root owns it and every folder above it
+            and no one else may write to them (a cert_dir moved to a bigger disk by its admin).
         type: bool
         default: false
   files:
@@ -96,6 +106,27 @@ options:
         description: Remove them, rather than only report them.
         type: bool
         default: false
+  lines:
+    description:
+      - In each file, remove the lines that hold O(lines[].containing), except those that also hold
+        O(lines[].except_containing). The file keeps its owner and mode; a missing one has no lines,
+        and a link is never followed.
+      - The roles remove the push keys of a pool's former issuers from C(authorized_keys) so.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: The file.
+        type: path
+        required: true
+      containing:
+        description: The text that marks the lines to remove.
+        type: str
+        required: true
+      except_containing:
+        description: The text that marks, among those, the lines to keep.
+        type: str
   stat:
     description: Paths to report on (in RV(stat)), after the changes above.
     type: list
@@ -169,10 +200,13 @@ from ansible_collections.zerodowntime.acme.plugins.module_utils.hostfiles import
 ARGUMENT_SPEC = dict(
     directories=dict(type="list", elements="dict", default=[], options=dict(
         path=dict(type="path", required=True), mode=dict(type="str", default="0755"),
-        create_only=dict(type="bool", default=False))),
+        create_only=dict(type="bool", default=False), link_if_root=dict(type="bool", default=False))),
     files=dict(type="list", elements="dict", default=[], options=dict(
         path=dict(type="path", required=True), content=dict(type="str", required=True),
         mode=dict(type="str", default="0644"))),
+    lines=dict(type="list", elements="dict", default=[], options=dict(
+        path=dict(type="path", required=True), containing=dict(type="str", required=True),
+        except_containing=dict(type="str"))),
     absent=dict(type="list", elements="path", default=[]),
     entries=dict(type="list", elements="dict", default=[], options=dict(
         path=dict(type="path", required=True), pattern=dict(type="str", required=True),
@@ -193,7 +227,7 @@ def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     plan = Plan(directories=[_mode(module, d) for d in params["directories"]],
-                files=[_mode(module, f) for f in params["files"]], absent=params["absent"],
+                files=[_mode(module, f) for f in params["files"]], lines=params["lines"], absent=params["absent"],
                 entries=params["entries"], stat=params["stat"], packages=params["packages"])
     try:
         outcome = ensure(plan, check_mode=module.check_mode)

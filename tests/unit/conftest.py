@@ -29,11 +29,12 @@ def _key(key_type: str):
 
 
 def make_cert(domains, *, not_before=NOW, lifetime=datetime.timedelta(days=90), key_type="ec256",
-              self_signed=False):
-    """(key PEM, full chain PEM) of a leaf for `domains`, signed by a throw-away intermediate."""
+              self_signed=False, issuer_key=None):
+    """(key PEM, full chain PEM) of a leaf for `domains`, signed by a throw-away intermediate (or by
+    one with `issuer_key`, so that several certificates come from one CA)."""
     key = _key(key_type)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domains[0])])
-    issuer_key = key if self_signed else ec.generate_private_key(ec.SECP256R1())
+    issuer_key = key if self_signed else issuer_key or ec.generate_private_key(ec.SECP256R1())
     issuer = subject if self_signed else x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Intermediate")])
     builder = (
         x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())

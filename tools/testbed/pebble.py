@@ -45,7 +45,9 @@ class Pebble:
         self.retry_after = DEFAULT_RETRY_AFTER if retry_after is None else retry_after
         self.nonce_reject = nonce_reject
         self.directory_url = f"https://127.0.0.1:{acme_port}/dir"
-        self.ca_bundle = os.path.join(self.state_dir, "tls", "ca.pem")
+        self.api_ca = os.path.join(self.state_dir, "tls", "ca.pem")
+        # The API's CA and Pebble's issuing roots (written by start()): what clients get as ca_bundle.
+        self.ca_bundle = os.path.join(self.state_dir, "ca-bundle.pem")
         self.log_path = os.path.join(self.state_dir, "pebble.log")
         self._pebble = None
         self._dns = None
@@ -86,6 +88,13 @@ class Pebble:
         )
         procs.wait_for_port("127.0.0.1", self.acme_port, proc=self._pebble)
         procs.wait_for_port("127.0.0.1", self.management_port, proc=self._pebble)
+        # Pebble's issuing roots join its API's CA in the clients' ca_bundle, as a private CA's root
+        # is in its users' ca_bundle: the engine looks the root a chain leads to up there, and a
+        # pool's members trust what the issuer recorded (plugins/module_utils/roots.py).
+        with open(self.api_ca, "rb") as api_ca:
+            trusted = api_ca.read() + b"".join(self.root_pem(index) for index in range(1 + self.alternate_roots))
+        with open(self.ca_bundle, "wb") as bundle:
+            bundle.write(trusted)
         return self
 
     def stop(self) -> None:
@@ -108,7 +117,7 @@ class Pebble:
         return json.loads(self._management_get(f"/cert-status-by-serial/{serial_hex}"))
 
     def _management_get(self, path: str) -> bytes:
-        context = ssl.create_default_context(cafile=self.ca_bundle)
+        context = ssl.create_default_context(cafile=self.api_ca)
         url = f"https://127.0.0.1:{self.management_port}{path}"
         with urllib.request.urlopen(url, context=context, timeout=10) as response:
             return bytes(response.read())

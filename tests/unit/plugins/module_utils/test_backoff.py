@@ -77,3 +77,11 @@ def test_a_retry_after_shorter_than_the_step_does_not_shorten_it():
     for _attempt in range(3):
         entry = backoff.failed(state, "a", NOW, retry_after=NOW + datetime.timedelta(seconds=5))
     assert datetime.datetime.fromisoformat(entry["next_attempt"]) >= NOW + 80 * MINUTE
+
+
+def test_an_entry_whose_date_cannot_be_converted_is_dropped_not_a_crash(tmp_path):
+    path = tmp_path / "backoff.json"
+    path.write_text('{"a": {"failures": 2, "next_attempt": "0001-01-01T00:00:00+14:00"},'
+                    ' "b": {"failures": 1, "next_attempt": "2026-11-29T12:01:00+00:00"}}')
+    state, warnings = backoff.load(str(path))
+    assert list(state) == ["b"] and len(warnings) == 1 and "'a'" in warnings[0]

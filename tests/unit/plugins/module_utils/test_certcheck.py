@@ -114,9 +114,9 @@ def test_the_signature_check_without_cryptographys_own_helper(world, monkeypatch
                 raise AttributeError(name)
             return getattr(self._cert, name)
 
-    assert certcheck._signed_by(Plain(world["leaf"]), Plain(world["inter"]))  # ECDSA
-    assert certcheck._signed_by(Plain(world["inter"]), Plain(world["root"]))  # RSA
-    assert not certcheck._signed_by(Plain(world["leaf"]), Plain(world["root"]))
+    assert certcheck.signed_by(Plain(world["leaf"]), Plain(world["inter"]))  # ECDSA
+    assert certcheck.signed_by(Plain(world["inter"]), Plain(world["root"]))  # RSA
+    assert not certcheck.signed_by(Plain(world["leaf"]), Plain(world["root"]))
 
 
 @pytest.mark.parametrize("sent, words", [

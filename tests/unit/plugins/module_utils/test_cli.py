@@ -6,12 +6,15 @@ Renewals that reach a CA run against a real Pebble in the Molecule `renewal` sce
 from __future__ import annotations
 
 import concurrent.futures
+import datetime
+import io
 import json
 import os
+import sys
 
 import pytest
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import cli, lineage, network, versions
+from ansible_collections.zerodowntime.acme.plugins.module_utils import cli, lineage, network, push, versions
 from tests.unit.conftest import make_cert
 
 UNREACHABLE = "https://127.0.0.1:9/dir"
@@ -100,7 +103,7 @@ def test_a_second_renew_waits_for_the_lock(config, monkeypatch, capsys):
         fcntl.flock(holder, fcntl.LOCK_EX)
         assert cli.main(["--config-dir", str(config), "renew"]) == cli.EX_TEMPFAIL
     out = capsys.readouterr().out
-    assert "another renew is running; waiting" in out and "giving up" in out
+    assert "another run of zerodowntime-acme is running; waiting" in out and "giving up" in out
 
 
 def test_status_json_is_one_list_for_monitoring(config, capsys):
@@ -414,3 +417,91 @@ def test_what_needs_the_ca_and_what_does_not_are_reported_in_the_list_order(conf
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(": ")[1] for line in lines] == ["one", "three", "two"], lines
     assert "one: FAILED" in lines[0] and "three: FAILED" in lines[1] and "two: not due" in lines[2], lines
+
+
+@pytest.fixture
+def member(config, monkeypatch):
+    """`one` becomes a pool certificate issued on web1, which a play installed with its CA's root;
+    returns a function that runs `receive --issuer web1` with a newer bundle (or `payload`) on stdin."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import install
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    bundles = []
+    for not_before in (start, start + datetime.timedelta(minutes=1)):
+        key, chain = make_cert(["one.example"], not_before=not_before, issuer_key=ca_key)
+        bundles.append(install.Bundle(name="one", privkey=key.decode(), fullchain=chain.decode(), issuer="web1"))
+    spec_path = config / "certificates" / "one.json"
+    spec_path.write_text(json.dumps(dict(json.loads(spec_path.read_text()), issuer="web1")))
+    top = "-----BEGIN CERTIFICATE-----" + bundles[0].fullchain.split("-----BEGIN CERTIFICATE-----")[-1]
+    install.install(str(config / "live"), "one", ["one.example"], bundles[0], trusted_roots=[top])  # the play
+
+    def receive(payload: bytes | None = None) -> int:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(payload or bundles[1].to_json())))
+        return cli.main(["--config-dir", str(config), "receive", "--issuer", "web1"])
+
+    return receive
+
+
+def test_receive_installs_then_reloads(config, member, capsys):
+    assert member() == 0
+    out = capsys.readouterr().out
+    assert "one: a new certificate from web1" in out and "nginx: configuration valid, reloaded" in out
+    assert lineage.read(str(config / "live"), "one").meta["received_from"] == "web1"
+
+
+def test_a_member_whose_hook_fails_says_it_installed_it(config, member, capsys):
+    """Exit 1 made the issuer push it again at every run, though the member served it (issue 19)."""
+    spec_path = config / "certificates" / "one.json"
+    spec_path.write_text(json.dumps(dict(json.loads(spec_path.read_text()), deploy_hook="echo no >&2; exit 1")))
+    assert member() == push.INSTALLED_FOLLOWUPS_FAILED
+    out = capsys.readouterr().out
+    assert "one: a new certificate from web1" in out and "deploy hook of one FAILED" in out
+    assert lineage.current_version(str(config / "live"), "one") == "2"
+
+
+def test_receive_waits_for_the_lock_of_a_running_renew(config, member, monkeypatch, capsys):
+    import fcntl
+
+    monkeypatch.setattr(cli, "RECEIVE_LOCK_WAIT_SECONDS", 1)
+    with open(config / ".renew.lock", "w") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        assert member() == cli.EX_TEMPFAIL
+    assert "giving up" in capsys.readouterr().out and lineage.current_version(str(config / "live"), "one") == "1"
+
+
+def test_push_holds_the_lock_so_two_pushes_cannot_lose_each_others_record(config, monkeypatch, capsys):
+    import fcntl
+
+    monkeypatch.setattr(cli, "LOCK_WAIT_SECONDS", 1)
+    with open(config / ".renew.lock", "w") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        assert cli.main(["--config-dir", str(config), "push"]) == cli.EX_TEMPFAIL
+
+
+def test_a_lone_surrogate_or_a_newline_sent_by_a_peer_is_printed_escaped_on_one_line(member, capfd):
+    raw = json.dumps({"format": 1, "name": "one\ud800\nforged: line", "privkey": "", "fullchain": "",
+                      "issuer": "web1"}).encode()
+    assert member(raw) == 1
+    out = capfd.readouterr().out
+    assert len(out.splitlines()) == 1 and "one\\ud800\\nforged: line" in out
+
+
+@pytest.mark.parametrize("renew_json", ['[]', '{"reload": []}', '{"reload": [1, 2]}', '{"metrics_file": 5}',
+                                        '{"validate": "nginx -t"}', '{', '"\\ud800"'])
+def test_a_malformed_renew_json_is_one_clear_error_before_any_work(config, capsys, renew_json):
+    _issue(config, "one")
+    (config / "renew.json").write_text(renew_json)
+    assert cli.main(["--config-dir", str(config), "renew", "--force"]) == 1
+    out = capsys.readouterr().out
+    assert "renew.json" in out and len(out.splitlines()) == 1 and "FAILED" not in out
+
+
+def test_a_backoff_date_that_overflows_is_dropped_and_the_run_goes_on(config, capsys):
+    (config / "backoff.json").write_text('{"one": {"failures": 2, "next_attempt": "0001-01-01T00:00:00+14:00"}}')
+    _issue(config, "one")
+    _issue(config, "two")
+    assert cli.main(["--config-dir", str(config), "renew"]) == 0
+    assert "dropped the entry of 'one'" in capsys.readouterr().out

@@ -48,12 +48,46 @@ def test_a_timeout_also_ends_what_the_program_started(tmp_path):
     assert not survivor.exists()
 
 
-def test_the_environment_gets_the_variables_given_and_keeps_its_own(monkeypatch):
-    monkeypatch.setenv("ZDT_KEPT", "kept")
-    done = commands.run(["/bin/sh", "-c", 'echo "$ZDT_KEPT $RENEWED_DOMAINS"'], timeout=30,
-                        env={"RENEWED_DOMAINS": "a.test b.test"})
-    assert done.stdout == "kept a.test b.test\n"
+def test_with_variables_the_environment_is_fixed_and_nothing_of_the_callers_passes(monkeypatch):
+    # receive runs under SSH: the key holder's SSH_ORIGINAL_COMMAND and LC_* must not reach a hook.
+    monkeypatch.setenv("SSH_ORIGINAL_COMMAND", "rm -rf /")
+    monkeypatch.setenv("LC_ALL", "xx_XX.evil")
+    monkeypatch.setenv("PATH", "/tmp/planted:" + os.environ["PATH"])
+    done = commands.run(["/bin/sh", "-c", "env"], timeout=30, env={"RENEWED_DOMAINS": "a.test b.test"})
+    seen = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    assert seen.pop("RENEWED_DOMAINS") == "a.test b.test"
+    assert seen.pop("PATH") == commands.PATH and seen.pop("LANG") == "C.UTF-8" and seen.pop("HOME")
+    assert set(seen) <= {"PWD", "SHLVL", "_"}, seen  # what sh itself sets
     assert "RENEWED_DOMAINS" not in os.environ
+
+
+def test_without_variables_the_program_gets_this_processs_environment(monkeypatch):
+    monkeypatch.setenv("ZDT_KEPT", "kept")
+    assert commands.run(["/bin/sh", "-c", 'echo "$ZDT_KEPT"'], timeout=30).stdout == "kept\n"
+
+
+def test_only_the_end_of_endless_output_is_kept():
+    # 40 MiB on each stream, then the line that says what failed.
+    program = ("import sys\nfor stream in (sys.stdout, sys.stderr):\n"
+               "    for _ in range(640): stream.write('x' * 65535 + '\\n')\n"
+               "    stream.write('the last line\\n')\n")
+    done = commands.run([sys.executable, "-c", program], timeout=60, stdin=b"ignored " * 200000)
+    for output in (done.stdout, done.stderr):
+        assert len(output.encode()) == commands.MAX_OUTPUT
+        assert output.endswith("x\nthe last line\n")
+
+
+def test_a_descriptor_handed_on_stays_open_in_the_program(tmp_path):
+    read_end, write_end = os.pipe()
+    try:
+        write = [sys.executable, "-c", f"import os; os.write({write_end}, b'handed')"]
+        assert commands.run(write, timeout=30, keep_fds=[write_end]).returncode == 0
+        assert os.read(read_end, 100) == b"handed"
+        other = commands.run(write, timeout=30)
+        assert other.returncode != 0 and "Bad file descriptor" in other.stderr  # not handed on
+    finally:
+        os.close(read_end)
+        os.close(write_end)
 
 
 def test_undecodable_output_does_not_raise():

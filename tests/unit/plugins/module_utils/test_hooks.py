@@ -152,3 +152,80 @@ def test_an_empty_or_odd_deploy_hook_is_refused(tmp_path, hook):
 @pytest.mark.parametrize("service", ["postfix", "haproxy.service", "postfix@-.service", "getty@tty1", "a_b:c"])
 def test_unit_names_are_accepted(tmp_path, service):
     assert spec(tmp_path, "mail", reload_services=[service]).reload_services == [service]
+
+
+def _running_hook(marks) -> str:
+    """A hook that notes when it starts and ends, and takes a while in between."""
+    return f'echo "start $$" >> {marks}; sleep 1.5; echo "end $$" >> {marks}'
+
+
+def _never_overlap(marks) -> list[str]:
+    seen = lines(marks)
+    for first, second in zip(seen[0::2], seen[1::2]):
+        assert first.split()[0] == "start" and second == first.replace("start", "end"), seen
+    return seen
+
+
+def test_a_hook_never_runs_beside_itself_when_two_runs_meet(tmp_path, monkeypatch):
+    """receive beside services once ran one deploy hook twice at once (issue 19)."""
+    import threading
+
+    marks = tmp_path / "marks"
+    one = spec(tmp_path, "one", deploy_hook=_running_hook(marks))
+    issue(one)
+    monkeypatch.setattr(hooks, "LOCK_WAIT", 0.3)
+    first = threading.Thread(target=hooks.run_due, args=([one],))
+    first.start()
+    while not marks.exists():
+        pass
+    second = hooks.run_due([one])  # while the first one's hook runs
+    first.join()
+    assert [(s.what, s.names) for s in second] == [("services and hooks", ("one",))]
+    assert "still runs" in second[0].error
+    assert len(_never_overlap(marks)) == 2 and hooks.due([one]) == []
+
+
+def test_a_hook_left_running_by_a_killed_run_is_not_started_again_beside_it(tmp_path, monkeypatch):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marks = tmp_path / "marks"
+    one = spec(tmp_path, "one", deploy_hook=_running_hook(marks))
+    issue(one)
+    program = ("from ansible_collections.zerodowntime.acme.plugins.lookup.host_cli import start_program\n"
+               "from ansible_collections.zerodowntime.acme.plugins.module_utils import commands, hooks\n"
+               "from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import CertificateSpec\n"
+               "import json, sys\n"
+               "commands.use(start_program)\n"
+               "hooks.run_due([CertificateSpec(**json.loads(sys.argv[1]))])\n")
+    options = dict(domains=one.domains, name=one.name, webroot=one.webroot, cert_dir=one.cert_dir,
+                   deploy_hook=one.deploy_hook)
+    run = subprocess.Popen([sys.executable, "-c", program, json.dumps(options)],
+                           env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    while not marks.exists():
+        time.sleep(0.01)
+    run.send_signal(signal.SIGKILL)  # cron's run dies; its hook goes on
+    run.wait()
+    monkeypatch.setattr(hooks, "LOCK_WAIT", 0.2)
+    beside = hooks.run_due([one])
+    assert beside and "still runs" in beside[0].error and len(lines(marks)) == 1
+    monkeypatch.setattr(hooks, "LOCK_WAIT", 10.0)
+    after = hooks.run_due([one])  # waits for it to end, then runs it: it was never recorded as done
+    assert [s.error for s in after] == [None]
+    assert len(_never_overlap(marks)) == 4 and hooks.due([one]) == []
+
+
+def test_a_hook_gets_a_fixed_environment_and_nothing_of_the_callers(tmp_path, monkeypatch):
+    """receive runs under SSH: the key holder's SSH_ORIGINAL_COMMAND and LC_* must not reach a hook."""
+    seen = tmp_path / "env"
+    one = spec(tmp_path, "one", deploy_hook=f"env > {seen}")
+    issue(one)
+    monkeypatch.setenv("SSH_ORIGINAL_COMMAND", "zerodowntime-acme receive; rm -rf /")
+    monkeypatch.setenv("LC_ZDT", "set by the key holder")
+    assert [s.error for s in hooks.run_due([one])] == [None]
+    env = dict(line.split("=", 1) for line in seen.read_text().splitlines())
+    assert env["RENEWED_LINEAGE"].endswith("/live/one") and env["RENEWED_DOMAINS"] == "one.example www.one.example"
+    assert "SSH_ORIGINAL_COMMAND" not in env and "LC_ZDT" not in env
+    assert set(env) - {"PWD", "SHLVL", "_"} == {"PATH", "HOME", "LANG", "RENEWED_LINEAGE", "RENEWED_DOMAINS"}

@@ -114,3 +114,82 @@ def test_packages_are_read_from_dpkg_status(tmp_path, monkeypatch):
     assert ensure(Plan(packages=wanted)).missing_packages == ["python3-acme", "nginx"]
     monkeypatch.setattr(hostfiles, "DPKG_STATUS", str(tmp_path / "no-dpkg"))
     assert ensure(Plan(packages=wanted)).missing_packages == wanted
+
+
+def _only_root_writes(path: str) -> bool:
+    while True:
+        info = os.stat(path)
+        if info.st_uid != 0 or info.st_mode & 0o022:
+            return False
+        if os.path.dirname(path) == path:
+            return True
+        path = os.path.dirname(path)
+
+
+@pytest.fixture
+def root_tree():
+    """A folder whose every ancestor root owns and only root may write: the project's build/ when
+    the checkout lies so, else /var/cache (a clone under /tmp, 1777, does not)."""
+    import shutil
+    import tempfile
+
+    build = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 4, "build"))
+    folder = tempfile.mkdtemp(prefix="zdt-hostfiles-", dir=build if _only_root_writes(build) else "/var/cache")
+    os.chmod(folder, 0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_a_link_at_a_folder_path_is_never_followed(tmp_path):
+    """A user's `certs -> secret/` once made root open `secret` up from 0700 to 0755 (issue 19)."""
+    secret = tmp_path / "secret"
+    secret.mkdir(mode=0o700)
+    os.symlink(secret, tmp_path / "certs")
+    os.lchown(tmp_path / "certs", 65534, 65534)
+    plan = Plan(directories=[{"path": str(tmp_path / "certs"), "mode": 0o755}])
+    with pytest.raises(ConfigError, match="is a symbolic link; the role sets this folder's owner and mode itself"):
+        ensure(plan)
+    plan.directories[0]["link_if_root"] = True  # cert_dir's rule: only a link root made and guards
+    with pytest.raises(ConfigError, match="followed only when root owns it"):
+        ensure(plan)
+    assert _mode(secret) == "0o700"
+
+
+def test_cert_dir_may_be_a_link_that_root_owns_under_folders_only_root_may_write(root_tree):
+    disk = os.path.join(root_tree, "bigdisk")
+    os.mkdir(disk, 0o700)
+    os.symlink(disk, os.path.join(root_tree, "live"))
+    plan = Plan(directories=[{"path": os.path.join(root_tree, "live"), "mode": 0o755, "link_if_root": True}])
+    assert ensure(plan).changed == [os.path.join(root_tree, "live")]
+    assert _mode(disk) == "0o755" and os.path.islink(os.path.join(root_tree, "live"))
+    assert ensure(plan).changed == []
+    os.chmod(root_tree, 0o777)  # now anyone could swap the link
+    with pytest.raises(ConfigError, match=f"{root_tree} does not qualify"):
+        ensure(plan)
+
+
+def test_a_plain_file_at_a_folder_path_is_refused(tmp_path):
+    (tmp_path / "etc").write_text("")
+    with pytest.raises(ConfigError, match="is not a folder"):
+        ensure(Plan(directories=[{"path": str(tmp_path / "etc"), "mode": 0o755}]))
+
+
+def test_lines_holding_a_mark_go_except_those_to_keep(tmp_path):
+    keys = tmp_path / "authorized_keys"
+    keys.write_text('ssh-ed25519 AAAA admin\n'
+                    'restrict,command="/usr/local/sbin/zerodowntime-acme receive" ssh-ed25519 BBBB old\n'
+                    'restrict,command="/usr/local/sbin/zerodowntime-acme receive --issuer web10" ssh-ed25519 CCCC\n'
+                    'restrict,command="/usr/local/sbin/zerodowntime-acme receive --issuer web1" ssh-ed25519 DDDD\n')
+    os.chmod(keys, 0o600)
+    rule = {"path": str(keys), "containing": "/usr/local/sbin/zerodowntime-acme receive",
+            "except_containing": '/usr/local/sbin/zerodowntime-acme receive --issuer web1"'}
+    assert ensure(Plan(lines=[rule]), check_mode=True).changed == [str(keys)] and len(keys.read_text().splitlines()) == 4
+    assert ensure(Plan(lines=[rule])).changed == [str(keys)]
+    assert [line.split()[-1] for line in keys.read_text().splitlines()] == ["admin", "DDDD"]
+    assert _mode(keys) == "0o600"
+    assert ensure(Plan(lines=[rule])).changed == []
+    assert ensure(Plan(lines=[dict(rule, except_containing=None)])).changed == [str(keys)]  # left the pool
+    assert keys.read_text() == "ssh-ed25519 AAAA admin\n"
+    assert ensure(Plan(lines=[dict(rule, path=str(tmp_path / "missing"))])).changed == []

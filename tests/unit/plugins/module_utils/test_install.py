@@ -7,6 +7,7 @@ import datetime
 import grp
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -89,3 +90,57 @@ def test_an_issuers_placeholder_is_never_installed(tmp_path):
     bundle = install.Bundle(name="a.example", privkey=key.decode(), fullchain=pem.decode(), issuer="web1")
     with pytest.raises(ConfigError, match="sent a self-signed certificate"):
         install.install(str(tmp_path), "a.example", ["a.example"], bundle, now=NOW)
+
+
+def _chain_top(bundle: install.Bundle) -> str:
+    """The last certificate of the bundle's chain: make_cert's self-signed intermediate, the root
+    of its throw-away CA."""
+    return "-----BEGIN CERTIFICATE-----" + bundle.fullchain.split("-----BEGIN CERTIFICATE-----")[-1]
+
+
+def test_a_certificate_from_the_future_is_refused(tmp_path):
+    """It would be kept over every later certificate as 'newer', and look years from due (issue 19)."""
+    future = _bundle(not_before=datetime.datetime(2086, 1, 1, tzinfo=datetime.timezone.utc))
+    with pytest.raises(AcmeError, match="is not valid before 2086-01-01 00:00 UTC, which is still ahead"):
+        install.install(str(tmp_path), "a.example", ["a.example"], future, now=NOW)
+    skewed = _bundle(not_before=NOW + datetime.timedelta(minutes=4))  # a clock a little behind: fine
+    assert install.install(str(tmp_path), "a.example", ["a.example"], skewed, now=NOW).changed
+
+
+def test_a_leaf_without_its_chain_is_refused(tmp_path):
+    bundle = _bundle()
+    lone = dataclasses.replace(bundle, fullchain=bundle.fullchain.split("-----END CERTIFICATE-----")[0]
+                               + "-----END CERTIFICATE-----\n")
+    with pytest.raises(AcmeError, match="comes without an intermediate certificate"):
+        install.install(str(tmp_path), "a.example", ["a.example"], lone, now=NOW)
+    assert lineage.read(str(tmp_path), "a.example") is None
+
+
+def test_the_chain_must_lead_to_a_root_the_pool_trusts_and_those_roots_are_kept(tmp_path):
+    ours, foreign = _bundle(), _bundle()
+    with pytest.raises(AcmeError, match="not to a root this pool trusts"):
+        install.install(str(tmp_path), "a.example", ["a.example"], foreign, now=NOW, trusted_roots=[_chain_top(ours)])
+    with pytest.raises(AcmeError, match="knows no root to check"):
+        install.install(str(tmp_path), "a.example", ["a.example"], ours, now=NOW, trusted_roots=[])
+    assert lineage.read(str(tmp_path), "a.example") is None
+    done = install.install(str(tmp_path), "a.example", ["a.example"], ours, now=NOW, trusted_roots=[_chain_top(ours)])
+    assert done.changed
+    assert lineage.read(str(tmp_path), "a.example").meta["pool_roots"] == [_chain_top(ours)]
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("issued_at", "0001-01-01T00:00:00+14:00", "issued_at '0001-01-01T00:00:00+14:00' cannot be used"),
+    ("issued_at", "9999-12-31T23:59:59-14:00", "cannot be used"),
+    ("issued_at", "2086-01-01T00:00:00Z", "it is in the future"),
+    ("directory_url", "https://ca.test/dir\nforged", "directory_url 'https://ca.test/dir\\nforged' cannot be used"),
+    ("directory_url", "http://ca.test/dir", "is not https"),
+    ("name", "a.example\ud800", "name 'a.example\\ud800' cannot be used"),
+    ("name", "../etc", "cannot be a folder name"),
+    ("issuer", "web1\nforged line", "issuer 'web1\\nforged line' cannot be used"),
+    ("issuer", "-oProxyCommand=x", "is not an inventory host name"),
+])
+def test_every_field_of_a_bundle_is_checked_before_use(field, value, words):
+    raw = json.dumps(dict(dataclasses.asdict(_bundle()), format=install.FORMAT, **{field: value})).encode()
+    with pytest.raises(ConfigError, match=re.escape(words)) as caught:
+        install.Bundle.from_json(raw, now=NOW)
+    assert "\n" not in str(caught.value) and "\ud800" not in str(caught.value)

@@ -10,7 +10,7 @@ import stat
 import pytest
 
 from ansible_collections.zerodowntime.acme.plugins.module_utils import keyaccess, lineage, versions
-from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
+from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError, StorageError
 from tests.unit.conftest import make_cert
 
 NOGROUP = grp.getgrnam("nogroup").gr_gid  # Debian's; any host the tests run on has it
@@ -133,7 +133,7 @@ def test_a_link_planted_for_a_key_file_is_not_followed(tmp_path):
     os.chmod(target, 0o600)
     planted = tmp_path / "a" / "combined.pem"
     os.symlink(target, planted)
-    with pytest.raises(OSError):
+    with pytest.raises(StorageError, match="combined.pem is a symbolic link, which the engine never follows"):
         keyaccess.repair(str(planted), keyaccess.Access(-1, NOGROUP, 0o640))
     assert _mode(target) == 0o600 and os.stat(target).st_gid != NOGROUP
 

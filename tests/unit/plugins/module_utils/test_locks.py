@@ -30,7 +30,7 @@ def _hold_elsewhere(cert_dir: str, name: str | None = None):
     process would."""
     folder = cert_dir if name is None else os.path.join(cert_dir, locks.VERSIONS)
     os.makedirs(folder, exist_ok=True)
-    fd = os.open(os.path.join(folder, locks.LOCK_FILE if name is None else f"{name}.lock"),
+    fd = os.open(os.path.join(folder, locks.LOCK_FILE if name is None else f".{name}.lock"),
                  os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)
     return fd

@@ -74,3 +74,11 @@ def test_a_pending_reload_is_shown():
 def test_a_pools_undelivered_members_are_counted_per_certificate():
     samples = _samples(metrics.render([_info("www")], {}, run_at=RUN, success=True, undelivered={"www": 2}))
     assert samples['zerodowntime_acme_pool_members_undelivered{name="www"}'] == "2"
+
+
+def test_a_renewal_time_out_of_range_leaves_its_sample_out_and_the_rest_in():
+    """Year 1 at +14:00 cannot be converted to UTC: it once ended every renew in OverflowError."""
+    text = metrics.render([_info("www", issued_at="0001-01-01T00:00:00+14:00")], {}, run_at=RUN, success=True)
+    samples = _samples(text)
+    assert 'zerodowntime_acme_certificate_renewal_timestamp_seconds{name="www"}' not in samples
+    assert samples['zerodowntime_acme_certificate_expiry_timestamp_seconds{name="www"}'] == "1801267200"

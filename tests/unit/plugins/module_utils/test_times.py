@@ -57,3 +57,15 @@ def test_iso_round_trips_and_naive_times_are_refused():
     for bad in ("2026-11-29T12:01:00", "yesterday", 5, None):
         with pytest.raises(ValueError):
             times.parse_iso(bad)
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1969-12-31T23:59:59Z",
+                                  "9000-01-01T00:00:00Z", "2026-11-29T12:00:00Z" + " " * 80])
+def test_a_moment_out_of_range_is_a_bad_timestamp_not_an_overflow(text):
+    with pytest.raises(ValueError):
+        times.parse_iso(text)
+
+
+def test_a_cas_time_out_of_range_is_a_bad_time_too():
+    with pytest.raises(ValueError):
+        times.parse_rfc3339("0001-01-01T00:00:00+14:00")
