@@ -9,6 +9,7 @@
     zerodowntime-acme receive --issuer HOST < BUNDLE          a pool member: install what its issuer sends
     zerodowntime-acme push                                    a pool's issuer: send the members what they lack
     zerodowntime-acme services                                reload the other services of certificates that changed
+    zerodowntime-acme reload                                  check and reload the web server, then `services`
 
 The role writes one JSON file per certificate (the module's options) to CONFIG_DIR/certificates/
 and the web server's commands to CONFIG_DIR/renew.json (settings.py). `renew` prints nothing when
@@ -76,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     subcommands.add_parser("push", help="a pool's issuer: send each member what it lacks (renew does it too)")
     subcommands.add_parser("services", help="reload the services and run the deploy hooks of the certificates "
                                             "that changed since they last ran (renew does it too)")
+    subcommands.add_parser("reload", help="check the web server's configuration and reload it with renew.json's "
+                                          "commands, then do what `services` does (the roles' handler)")
     args = parser.parse_args(argv)
     # What a peer sent may end up in a message: never a crash on a lone surrogate.
     reconfigure = getattr(sys.stdout, "reconfigure", None)  # a text stream of the process's own
@@ -99,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "services":
             with _lock(args.config_dir, log):
                 return 1 if _followups(loaded.specs, log) else 0
+        if args.command == "reload":
+            with _lock(args.config_dir, log):
+                reloaded = _reload_server(loaded.specs, config, log, always=True)
+                return 1 if _followups(loaded.specs, log) or reloaded == "failed" else 0
         return _placeholder(loaded, args.names, log)
     except LockTimeout as exc:
         log.always(f"another run of zerodowntime-acme still holds the lock after {exc} s; giving up")
@@ -219,7 +226,7 @@ def _renew(config_dir: str, loaded: Loaded, config: settings.Settings, names: Se
     except OSError as exc:
         failed += 1
         log.always(f"backoff: cannot write {state_path}: {exc}")
-    reload = _reload_if_pending(loaded.specs, config, log)
+    reload = _reload_server(loaded.specs, config, log)
     failed += reload == "failed"
     hook_failures = _followups(loaded.specs, log)
     failed += len(hook_failures)
@@ -264,17 +271,25 @@ def _ensure_all(specs: list[CertificateSpec], force: bool, now: datetime.datetim
     return [next(done) if result is None else result for result in settled]
 
 
-def _reload_if_pending(specs: list[CertificateSpec], config: settings.Settings, log: Log) -> str:
-    """Reload nginx once when any cert_dir has a reload pending: this run's renewals, or an
-    earlier reload that failed, or a play that failed before its handlers. 'none', 'done' or 'failed'."""
+def _reload_server(specs: list[CertificateSpec], config: settings.Settings, log: Log, always: bool = False) -> str:
+    """The one reload path: check the web server's configuration and reload it with renew.json's
+    commands, then clear each cert_dir's reload-pending note if it still says what it said before
+    the reload (a certificate written meanwhile keeps it). Without `always`, only when a note is
+    pending: this run's renewals, an earlier reload that failed, a play that stopped before its
+    handlers. 'none', 'done' or 'failed'."""
     seen: dict[str, dict[str, Any]] = {}
     for cert_dir in sorted({s.cert_dir for s in specs}):
         marker = reloads.pending(cert_dir)
         if marker is not None:
             seen[cert_dir] = marker
-    if not seen:
+    if not seen and not always:
         return "none"
     names = sorted({n for marker in seen.values() for n in marker["names"]})
+    waiting = f" ({', '.join(names)})" if names else ""
+    if not config.reload:
+        log.always(f"{config.server}: renew.json names no command to reload it, so nothing was reloaded; run the play "
+                   f"(the web server's role writes it){waiting}")
+        return "failed"
     for command in (config.validate, config.reload):
         if not command:
             continue  # a server without a configuration check
@@ -284,12 +299,12 @@ def _reload_if_pending(specs: list[CertificateSpec], config: settings.Settings, 
         except commands.CommandError as exc:
             problem = f"({exc})"
         if problem:
-            log.always(f"nginx: {' '.join(command)} failed {problem}; nginx keeps serving the previous "
-                       f"certificates, and the next renew tries again ({', '.join(names)})")
+            log.always(f"{config.server}: {' '.join(command)} failed {problem}; it keeps serving the previous "
+                       f"certificates, and the next renew tries again{waiting}")
             return "failed"
     for cert_dir, marker in seen.items():
         reloads.clear(cert_dir, marker)
-    log.always(f"nginx: configuration valid, reloaded with {' '.join(config.reload)} ({', '.join(names)})")
+    log.always(f"{config.server}: configuration valid, reloaded with {' '.join(config.reload)}{waiting}")
     return "done"
 
 
@@ -423,7 +438,7 @@ def _receive(config_dir: str, loaded: Loaded, config: settings.Settings, issuer:
         log.always(f"{bundle.name}: {outcome.reason}; serial {outcome.serial}, expires {outcome.not_after}")
         for warning in outcome.warnings:
             log.always(f"{bundle.name}: warning: {warning}")
-        reload_failed = _reload_if_pending(loaded.specs, config, log) == "failed"
+        reload_failed = _reload_server(loaded.specs, config, log) == "failed"
         followups_failed = bool(_followups(loaded.specs, log))
     # In place, but what follows failed: the issuer counts it as delivered (sending it again would
     # change nothing), and this host's next renew runs what failed again.

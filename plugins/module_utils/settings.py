@@ -2,7 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """CONFIG_DIR/renew.json, the host CLI's settings (the role writes it): read once per run, every
 field checked, with a message that names the field. A command is a list of arguments, never a
-string (a string would be run one character at a time)."""
+string (a string would be run one character at a time).
+
+The web server's name and its commands come from here only, as the web server's role wrote them:
+the engine knows no server of its own (`zerodowntime-acme reload` is the one reload path)."""
 
 from __future__ import annotations
 
@@ -17,9 +20,9 @@ from .errors import ConfigError
 FILE = "renew.json"
 MAX_BYTES = 1 << 20
 _USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
-# Without renew.json (a host set up by hand): nginx's own commands.
-DEFAULT_VALIDATE = ("nginx", "-t", "-q")
-DEFAULT_RELOAD = ("nginx", "-s", "reload")
+# The server's name as the messages give it ("nginx", "apache2").
+_SERVER = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}")
+DEFAULT_SERVER = "web server"
 
 
 # NamedTuples, not dataclasses: every run reads them (issuance.py says why that counts).
@@ -36,8 +39,9 @@ class Channel(NamedTuple):
 
 class Settings(NamedTuple):
     issue: bool = True  # false: ask no CA (the role's zerodowntime_acme_issue)
-    validate: tuple[str, ...] = DEFAULT_VALIDATE  # empty: the server has no configuration check
-    reload: tuple[str, ...] = DEFAULT_RELOAD
+    server: str = DEFAULT_SERVER  # its name, for the messages
+    validate: tuple[str, ...] = ()  # empty: the server has no configuration check
+    reload: tuple[str, ...] = ()  # empty: nothing says how (no renew.json); a reload then fails clearly
     metrics_file: str | None = None
     push: Channel | None = None  # on a pool's issuer
 
@@ -71,9 +75,12 @@ def parse(data: Any, path: str = FILE) -> Settings:
     if metrics_file is not None and not (isinstance(metrics_file, str) and metrics_file.startswith("/")
                                          and "\0" not in metrics_file):
         raise ConfigError(f"{path}: metrics_file is {metrics_file!r:.80}; it must be an absolute path or null")
+    server = data.get("server", DEFAULT_SERVER)
+    if not isinstance(server, str) or not _SERVER.fullmatch(server):
+        raise ConfigError(f"{path}: server is {server!r:.80}; it must be the web server's name, such as \"nginx\"")
     push = data.get("push")
-    return Settings(issue=issue, validate=_command(data, "validate", DEFAULT_VALIDATE, path, may_be_empty=True),
-                    reload=_command(data, "reload", DEFAULT_RELOAD, path, may_be_empty=False),
+    return Settings(issue=issue, server=server, validate=_command(data, "validate", path, may_be_empty=True),
+                    reload=_command(data, "reload", path, may_be_empty=False),
                     metrics_file=metrics_file or None, push=None if push is None else _channel(push, path))
 
 
@@ -102,14 +109,14 @@ def _channel(data: Any, path: str) -> Channel:
     return channel
 
 
-def _command(data: dict[str, Any], key: str, default: tuple[str, ...], path: str, may_be_empty: bool) -> tuple[str, ...]:
+def _command(data: dict[str, Any], key: str, path: str, may_be_empty: bool) -> tuple[str, ...]:
     value = data.get(key)
+    example = '["systemctl", "reload", "nginx"]'
     if value is None:
-        return default
+        return ()
     if not isinstance(value, list) or not all(isinstance(arg, str) and arg and "\0" not in arg for arg in value):
-        raise ConfigError(f"{path}: {key} is {value!r:.80}; it must be a list of arguments, such as "
-                          f"{json.dumps(list(default))}")
+        raise ConfigError(f"{path}: {key} is {value!r:.80}; it must be a list of arguments, such as {example}")
     if not value and not may_be_empty:
         raise ConfigError(f"{path}: {key} is empty; it must name the command that reloads the web server, such as "
-                          f"{json.dumps(list(default))}")
+                          f"{example}")
     return tuple(value)

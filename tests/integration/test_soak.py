@@ -77,7 +77,7 @@ def _config(testbed, proxy) -> str:
     # The reload leaves a trace; it fails once whenever the test puts a FAIL file there.
     fail, trace = os.path.join(config, "FAIL"), os.path.join(config, "reloads")
     with open(os.path.join(config, "renew.json"), "w") as f:
-        json.dump({"validate": ["true"],
+        json.dump({"server": "nginx", "validate": ["true"],
                    "reload": ["sh", "-c", f'if [ -e {fail} ]; then rm {fail}; exit 1; fi; echo reload >> {trace}']}, f)
     return config
 

@@ -78,7 +78,7 @@ def test_the_script_gives_the_engine_a_runner_that_starts_the_servers_commands(t
         "cert_dir": str(tmp_path / "live"), "directory_url": "https://127.0.0.1:9/dir",
         "account_key": str(tmp_path / "account.pem")}))
     (config / "renew.json").write_text(json.dumps({
-        "issue": False, "validate": ["sh", "-c", f"echo validate >> {trace}"],
+        "issue": False, "server": "nginx", "validate": ["sh", "-c", f"echo validate >> {trace}"],
         "reload": ["sh", "-c", f"echo reload >> {trace}"]}))
     script = _script(tmp_path, render(sys.executable))
     env = _env(tmp_path)

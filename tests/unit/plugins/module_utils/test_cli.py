@@ -39,6 +39,7 @@ def config(tmp_path):
         (tmp_path / "certificates" / f"{name}.json").write_text(json.dumps(spec))
     trace = tmp_path / "nginx-calls"
     (tmp_path / "renew.json").write_text(json.dumps({
+        "server": "nginx",
         "validate": ["sh", "-c", f"echo validate >> {trace}"],
         "reload": ["sh", "-c", f"echo reload >> {trace}"],
     }))
@@ -505,3 +506,56 @@ def test_a_backoff_date_that_overflows_is_dropped_and_the_run_goes_on(config, ca
     _issue(config, "two")
     assert cli.main(["--config-dir", str(config), "renew"]) == 0
     assert "dropped the entry of 'one'" in capsys.readouterr().out
+
+
+def test_reload_checks_and_reloads_even_with_nothing_pending_then_runs_the_services(config, capsys, monkeypatch):
+    """The roles' handler: a new snippet needs a reload too, and it is the one reload path."""
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import hooks
+
+    services = config / "services"
+    monkeypatch.setattr(hooks, "SERVICE_COMMAND", ("sh", "-c", f'echo "$0" >> {services}'))
+    spec_path = config / "certificates" / "one.json"
+    spec_path.write_text(json.dumps(dict(json.loads(spec_path.read_text()), reload_services=["postfix"])))
+    _issue(config, "one")
+    assert cli.main(["--config-dir", str(config), "reload"]) == 0
+    out = capsys.readouterr().out
+    assert "nginx: configuration valid, reloaded with sh -c" in out and "reload postfix: done (one)" in out
+    assert (config / "nginx-calls").read_text().splitlines() == ["validate", "reload"]
+    assert services.read_text() == "postfix\n"
+
+
+def test_reload_keeps_a_note_written_while_it_reloaded(config, capsys):
+    """The nginx role's handler once deleted .reload-pending after its reload without looking: a
+    certificate that cron wrote between the two was never loaded and nothing said so (issue 20)."""
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import reloads, times
+
+    _issue(config, "one")
+    _issue(config, "two")
+    live = str(config / "live")
+    reloads.mark(live, "one", times.now())
+    # cron's renewal of `two` lands while the server reloads
+    late = (f"import sys; sys.path[:0] = {sys.path!r}; "
+            "from ansible_collections.zerodowntime.acme.plugins.module_utils import reloads, times; "
+            f"reloads.mark({live!r}, 'two', times.now())")
+    commands = json.loads((config / "renew.json").read_text())
+    (config / "renew.json").write_text(json.dumps(dict(commands, reload=[sys.executable, "-c", late])))
+    assert cli.main(["--config-dir", str(config), "reload"]) == 0
+    assert reloads.pending(live)["names"] == ["one", "two"]  # still waiting: the next reload loads `two`
+
+
+def test_a_failed_check_reloads_nothing_and_keeps_the_note(config, capsys):
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import reloads, times
+
+    _issue(config, "one")
+    reloads.mark(str(config / "live"), "one", times.now())
+    commands = json.loads((config / "renew.json").read_text())
+    (config / "renew.json").write_text(json.dumps(dict(commands, validate=["sh", "-c", "echo 'emerg: bad' >&2; exit 1"])))
+    assert cli.main(["--config-dir", str(config), "reload"]) == 1
+    assert "nginx: sh -c echo 'emerg: bad' >&2; exit 1 failed (1): emerg: bad" in capsys.readouterr().out
+    assert reloads.pending(str(config / "live")) is not None and not (config / "nginx-calls").exists()
+
+
+def test_without_renew_json_a_reload_says_what_is_missing(config, capsys):
+    (config / "renew.json").unlink()
+    assert cli.main(["--config-dir", str(config), "reload"]) == 1
+    assert "web server: renew.json names no command to reload it" in capsys.readouterr().out

@@ -12,18 +12,19 @@ from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import Co
 
 def test_what_the_role_writes_is_read_as_it_is(tmp_path):
     (tmp_path / "renew.json").write_text(json.dumps({
-        "issue": False, "validate": ["nginx", "-t"], "reload": ["systemctl", "reload", "nginx"],
+        "issue": False, "server": "nginx", "validate": ["nginx", "-t"], "reload": ["systemctl", "reload", "nginx"],
         "metrics_file": "/var/lib/node/zdt.prom",
         "push": {"host": "web1", "identity": "/etc/push/id", "known_hosts": "/etc/push/known", "port": 2222}}))
     assert settings.load(str(tmp_path)) == settings.Settings(
-        issue=False, validate=("nginx", "-t"), reload=("systemctl", "reload", "nginx"),
+        issue=False, server="nginx", validate=("nginx", "-t"), reload=("systemctl", "reload", "nginx"),
         metrics_file="/var/lib/node/zdt.prom",
         push=settings.Channel(host="web1", identity="/etc/push/id", known_hosts="/etc/push/known", port=2222))
 
 
-def test_without_the_file_nginxs_own_commands():
+def test_without_the_file_no_server_and_no_command():
+    """The engine knows no web server of its own: the server's role names it and its commands."""
     assert settings.load("/nonexistent") == settings.Settings()
-    assert settings.Settings().reload == ("nginx", "-s", "reload")
+    assert settings.Settings().reload == () and settings.Settings().server == "web server"
 
 
 def test_an_empty_validate_means_no_configuration_check():
@@ -40,6 +41,7 @@ def test_an_empty_validate_means_no_configuration_check():
     ({"metrics_file": 5}, "metrics_file is 5; it must be an absolute path"),
     ({"metrics_file": "relative.prom"}, "it must be an absolute path"),
     ({"issue": "yes"}, "issue is 'yes'; it must be true or false"),
+    ({"server": "nginx\nforged"}, "it must be the web server's name"),
     ({"push": ["web2"]}, "push is ['web2']; it must be an object"),
     ({"push": {"host": "web1"}}, "push has an unknown or missing option"),
     ({"push": {"host": "web1", "identity": "k", "known_hosts": "/h"}}, "push.identity is 'k'; it must be an absolute path"),
