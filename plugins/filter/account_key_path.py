@@ -8,13 +8,13 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import connection
+from ansible_collections.zerodowntime.acme.plugins.module_utils import accountkeys
 
 
 def account_key_path(directory_url: Any) -> str:
     if not isinstance(directory_url, str) or not directory_url:
         raise AnsibleFilterError(f"account_key_path wants a directory URL, not {directory_url!r}")
-    return connection.default_account_key(directory_url)
+    return accountkeys.default_path(directory_url)
 
 
 class FilterModule:

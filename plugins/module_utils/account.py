@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import files
+from . import accountkeys, files
 from .connection import CAConnection
 from .errors import AccountError, ConfigError
 
@@ -159,9 +159,7 @@ def _without_key(spec: AccountSpec, key_path: str, wanted: tuple[str, ...] | Non
     if check_mode:
         _act(outcome, "created", {"status": "valid", "contacts": list(wanted or ())})
         return outcome
-    from . import client
-
-    client.create_account_key(key_path)
+    accountkeys.create_key(key_path)
     return manage(spec)
 
 
@@ -201,7 +199,7 @@ def _roll_over(session: Any, account: Any, new_key: str, key_path: str, outcome:
         if check_mode:
             _act(outcome, "key rolled over", {"key": "(a new key)"})
             return
-        client.create_account_key(new_key)
+        accountkeys.create_key(new_key)
     new_thumbprint = client.key_thumbprint(new_key)
     if new_thumbprint == session.thumbprint():
         return

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import ipaddress
 
-# The one profile in which Let's Encrypt issues for IP addresses.
-IP_PROFILE = "shortlived"
-
 
 def ip(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The address when a normalised name is an IP address, else None."""

@@ -73,7 +73,9 @@ def failed(state: dict[str, dict[str, Any]], name: str, now: datetime.datetime,
     Retry-After (429/503) asks for more."""
     failures = state.get(name, {}).get("failures", 0) + 1
     next_attempt = max(now + delay(failures), retry_after or now)
-    state[name] = {"failures": failures, "next_attempt": next_attempt.isoformat()}
+    if next_attempt.microsecond:  # stored in whole seconds (times.iso): never earlier than asked
+        next_attempt = next_attempt.replace(microsecond=0) + datetime.timedelta(seconds=1)
+    state[name] = {"failures": failures, "next_attempt": times.iso(next_attempt)}
     return state[name]
 
 

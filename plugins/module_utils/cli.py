@@ -3,7 +3,7 @@
 """The host CLI, `zerodowntime-acme`: the same engine as the module, run by cron without Ansible.
 
     zerodowntime-acme renew [--force] [--verbose] [--jobs N] [NAME...]
-                                                              renew what is due, N at once; reload nginx once
+                                                              renew what is due, N at once; reload the server once
     zerodowntime-acme status [--json]                         names, expiry and next renewal of each certificate
     zerodowntime-acme placeholder NAME...                     a self-signed pair until the first issuance
     zerodowntime-acme receive --issuer HOST < BUNDLE          a pool member: install what its issuer sends
@@ -32,8 +32,8 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from . import backoff, commands, connection, hooks, issuance, keyaccess, lineage, locks, names, reloads, settings, texts, times
-from .connection import CONFIG_DIR
+from . import backoff, commands, connection, hooks, issuance, names, reloads, settings, texts, times
+from .paths import CONFIG_DIR
 from .errors import AcmeError, ConfigError
 from .outcome import Outcome
 from .spec import CertificateSpec, renew_before, validated
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--now", help=argparse.SUPPRESS)  # tests: the engine's clock, ISO 8601 UTC
     # prog given: else argparse lays out a usage line (and imports shutil) to derive it.
     subcommands = parser.add_subparsers(dest="command", required=True, prog=parser.prog)
-    renew = subcommands.add_parser("renew", help="renew the certificates that are due, then reload nginx once")
+    renew = subcommands.add_parser("renew", help="renew the certificates that are due, then reload the web server once")
     renew.add_argument("--force", action="store_true", help="renew now, whatever the decision")
     renew.add_argument("--verbose", "-v", action="store_true", help="also print the certificates with nothing to do")
     renew.add_argument("--jobs", "-j", type=_jobs, default=DEFAULT_JOBS, metavar="N",
@@ -165,7 +165,7 @@ class Log:
 
     @staticmethod
     def _print(message: str) -> None:
-        sys.stdout.write(f"{datetime.datetime.now():%Y-%m-%d %H:%M:%S} zerodowntime-acme: {message}\n")
+        sys.stdout.write(f"{times.now().astimezone():%Y-%m-%d %H:%M:%S} zerodowntime-acme: {message}\n")
         sys.stdout.flush()
 
 
@@ -309,7 +309,7 @@ def _reload_server(specs: list[CertificateSpec], config: settings.Settings, log:
 
 
 def _followups(specs: list[CertificateSpec], log: Log) -> list[hooks.Step]:
-    """After nginx: the other services and deploy hooks of the certificates that changed. Returns
+    """After the web server: the other services and deploy hooks of the certificates that changed. Returns
     the steps that failed; they run again at the next run."""
     try:
         steps = hooks.run_due(specs)
@@ -427,14 +427,7 @@ def _receive(config_dir: str, loaded: Loaded, config: settings.Settings, issuer:
         raise ConfigError(f"{bundle.name!r} is issued on {spec.issuer or 'this host'}, not on {issuer!r}; "
                           "nothing was installed")
     with _lock(config_dir, log, RECEIVE_LOCK_WAIT_SECONDS):
-        # The roots the play's certificate_install recorded beside the certificate in place (and each
-        # receive after it kept): this member's own record, never the bundle's word.
-        current = lineage.read(spec.cert_dir, str(spec.name))
-        recorded = current.meta.get("pool_roots") if current else None
-        trusted = recorded if isinstance(recorded, list) else []
-        outcome = install.install(spec.cert_dir, bundle.name, spec.domains, bundle, combined=spec.combined, now=now,
-                                  access=keyaccess.resolve(spec.key_owner, spec.key_group, spec.key_mode),
-                                  trusted_roots=[pem for pem in trusted if isinstance(pem, str)])
+        outcome = install.receive(spec, bundle, now)
         log.always(f"{bundle.name}: {outcome.reason}; serial {outcome.serial}, expires {outcome.not_after}")
         for warning in outcome.warnings:
             log.always(f"{bundle.name}: warning: {warning}")
@@ -446,21 +439,13 @@ def _receive(config_dir: str, loaded: Loaded, config: settings.Settings, issuer:
 
 
 def _placeholder(loaded: Loaded, names: Sequence[str], log: Log) -> int:
-    from . import keys, versions  # cryptography: needed here only
+    from . import placeholders
 
-    keys.require_cryptography()
     for spec in loaded.select(names):
-        name = str(spec.name)
-        with locks.holding(spec.cert_dir, name):
-            if lineage.read(spec.cert_dir, name) is not None:
-                log.detail(f"{name}: a certificate exists; no placeholder needed")
-                continue
-            key = keys.generate(spec.key_type)
-            versions.write(spec.cert_dir, name, keys.to_pem(key), keys.self_signed(key, spec.domains),
-                           {"placeholder": True, "domains": spec.domains},
-                           access=keyaccess.resolve(spec.key_owner, spec.key_group, spec.key_mode),
-                           combined=spec.combined)
-        log.detail(f"{name}: self-signed placeholder written; the first renew replaces it")
+        if placeholders.place(spec):
+            log.detail(f"{spec.name}: self-signed placeholder written; the first renew replaces it")
+        else:
+            log.detail(f"{spec.name}: a certificate exists; no placeholder needed")
     return 0
 
 

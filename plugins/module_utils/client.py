@@ -21,12 +21,29 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, Protocol
 
-from . import addresses, ari, files, keys, problems, times
-from .connection import CAConnection
+from . import accountkeys, addresses, ari, carules, keys, problems, times
 from .errors import AccountError, AcmeError, CAError, ChallengeError, ConfigError
 from .network import Network
+
+
+class CAConnection(Protocol):
+    """What a session needs of connection.CAConnection, which builds the sessions: connection.py
+    imports this file, never the other way."""
+
+    @property
+    def directory_url(self) -> str: ...
+
+    @property
+    def ca_bundle(self) -> str | None: ...
+
+    @property
+    def validate_certs(self) -> bool: ...
+
+    @property
+    def timeout(self) -> int: ...
+
 
 try:
     import josepy as jose
@@ -326,7 +343,9 @@ class Session:
             try:
                 return self._place_order(url, domains, profile, replaces), replaces, None
             except (messages.Error, acme_errors.ConflictError) as error:
-                if not replaces or not order_again_without_replaces(error):
+                conflict = isinstance(error, acme_errors.ConflictError)
+                if not replaces or not carules.order_again_without_replaces(
+                        None if conflict else problems.code(error), conflict):
                     raise
                 refused = problems.describe(error) if isinstance(error, messages.Error) else "409 Conflict"
             warning = (f"the CA refused the order that replaces {replaces} ({refused}); ordered again without "
@@ -382,10 +401,8 @@ class Session:
     def wait_valid(self, challenge: Pending) -> None:
         """Poll an authorization until valid, honouring Retry-After within the deadline.
 
-        A failed challenge is final at once, even while its authorization stays pending: one the
-        CA marked invalid, and one that carries an error while it is back to pending (step-ca and
-        Caddy leave it so, and validate again only when asked again). One that is processing with
-        an error is being retried by the CA (RFC 8555 8.2): that is waited for, and the error is
+        A failed challenge (carules.challenge_failed) is final at once, even while its
+        authorization stays pending; one the CA is still retrying is waited for, and its error is
         named if the deadline comes first."""
         url = challenge.authorization_url
         for polls in itertools.count():
@@ -397,8 +414,7 @@ class Session:
             if authz.status == messages.STATUS_VALID:
                 return
             status = getattr(ours, "status", None)
-            if authz.status not in (messages.STATUS_PENDING, messages.STATUS_PROCESSING) \
-                    or status == messages.STATUS_INVALID or (status == messages.STATUS_PENDING and error):
+            if carules.challenge_failed(_status(authz.status) or "", _status(status), bool(error)):
                 reported = problems.describe(error) if error else f"the authorization is {authz.status}"
                 raise ChallengeError(f"the CA could not validate {challenge.identifier}: {reported}")
             self._pause(response, polls, f"the CA did not validate {challenge.identifier}"
@@ -585,39 +601,6 @@ def _trust_key(connection: CAConnection) -> tuple[str, str | None, bool]:
     return connection.directory_url, connection.ca_bundle, connection.validate_certs
 
 
-def order_again_without_replaces(error: Exception) -> bool:
-    """Whether an order refused while it carried `replaces` should go out again without it.
-    `replaces` is a hint that must never block a renewal: alreadyReplaced (RFC 9773 5; the library
-    turns every 409 into a ConflictError, dropping the problem document), unauthorized (Let's
-    Encrypt's answer when the account changed: a restored host, a copied lineage), or any CA-side
-    trouble with the certificate ID (Pebble 2.10, for one, cannot find a serial whose DER form
-    starts with a zero byte) is retried once without it. Rate limits and throttling are not:
-    another order would not help."""
-    if isinstance(error, acme_errors.ConflictError):
-        return True
-    kept = ("rateLimited", "badNonce", "accountDoesNotExist")
-    return isinstance(error, messages.Error) and problems.code(error) not in kept
-
-
-def choose_profile(offered: dict[str, str], wanted: str | None, required: bool,
-                   directory_url: str, has_addresses: bool = False) -> tuple[str | None, str | None]:
-    """(profile to request, warning). A profile is a preference: when the CA does not offer it,
-    order without one (the CA's default) and warn, unless `required`. A certificate that
-    `has_addresses` and no profile asks for `shortlived` where the CA offers it: Let's Encrypt
-    issues IP addresses in that profile only."""
-    if not wanted and has_addresses and addresses.IP_PROFILE in offered:
-        return addresses.IP_PROFILE, (f"a certificate for an IP address without a profile: asked for "
-                                      f"'{addresses.IP_PROFILE}', which Let's Encrypt requires for IP addresses; "
-                                      "set profile to choose another")
-    if not wanted or wanted in offered:
-        return wanted or None, None
-    offers = ", ".join(sorted(offered)) or "none"
-    if required:
-        raise ConfigError(f"the CA at {directory_url} does not offer the profile '{wanted}' (it offers: {offers}); "
-                          "pick one of those, or set profile_required=false to accept the CA's default")
-    return None, f"the CA does not offer the profile '{wanted}' (it offers: {offers}); ordered with its default"
-
-
 def _is_https_url(value: Any) -> bool:
     if not isinstance(value, str) or not value.isascii() or any(c.isspace() for c in value):
         return False
@@ -629,6 +612,11 @@ def _alternate_links(response: requests.Response) -> list[str]:
     """The https URLs of the response's Link rel="alternate" headers (RFC 8555 7.4.2)."""
     links = requests.utils.parse_header_links(response.headers.get("Link", ""))
     return [link["url"] for link in links if link.get("rel") == "alternate" and _is_https_url(link.get("url"))]
+
+
+def _status(status: Any) -> str | None:
+    """The name of one of the library's Status constants (None stays None)."""
+    return getattr(status, "name", None) if status is not None else None
 
 
 def _contacts(email: str | None) -> tuple[str, ...]:
@@ -650,23 +638,8 @@ def key_thumbprint(path: str) -> str:
 
 
 def _account_jwk(path: str, create: bool = True) -> tuple[jose.JWK, jose.JWASignature]:
-    """Load the account key at `path`, or create it (0600) when missing and `create` holds."""
-    try:
-        with open(path, "rb") as f:
-            pem = f.read()
-    except FileNotFoundError:
-        if not create:
-            raise AccountError(f"the key {path} does not exist") from None
-        pem = create_account_key(path)
-    except OSError as exc:
-        raise AccountError(f"cannot read the account key {path}: {exc.strerror}; check its permissions") from exc
-    try:
-        key = keys.load_pem(pem)
-    except (ValueError, TypeError) as exc:
-        raise AccountError(
-            f"the account key {path} is not an unencrypted PEM private key ({exc}); point account_key at "
-            "a valid key, or move the file away to create a new account"
-        ) from exc
+    """The account key at `path` (accountkeys.py reads or creates it) as a JWK and its algorithm."""
+    key = accountkeys.load(path, create)
     key_type = keys.type_of(key.public_key())
     if key_type == "ec256":
         return jose.JWKEC(key=key), jose.ES256
@@ -675,13 +648,3 @@ def _account_jwk(path: str, create: bool = True) -> tuple[jose.JWK, jose.JWASign
     if key_type and key_type.startswith("rsa"):
         return jose.JWKRSA(key=key), jose.RS256
     raise AccountError(f"the account key {path} is of an unsupported type; use an EC P-256/P-384 or RSA key")
-
-
-def create_account_key(path: str) -> bytes:
-    pem = keys.to_pem(keys.generate("ec256"))
-    try:
-        os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
-        files.write_new(path, pem, 0o600)
-    except OSError as exc:
-        raise AccountError(f"cannot create the account key {path}: {exc}") from exc
-    return pem

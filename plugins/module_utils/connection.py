@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
-import os
 import re
 import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
+from . import accountkeys
 from .errors import ConfigError, DependencyError
 from .options import check_types
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from .client import Session, SessionPool
 
 LETSENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
-CONFIG_DIR = "/etc/zerodowntime-acme"
 DEFAULT_TIMEOUT = 300
 MAX_TIMEOUT = 3600
 
@@ -73,7 +72,7 @@ class CAConnection:
                               "real CA (and Pebble) serves it; use the https:// URL of the directory")
         if not isinstance(self.timeout, int) or not 0 < self.timeout <= MAX_TIMEOUT:
             raise ConfigError(f"timeout must be between 1 and {MAX_TIMEOUT} seconds, not {self.timeout!r}")
-        return dataclasses.replace(self, account_key=self.account_key or default_account_key(url))
+        return dataclasses.replace(self, account_key=self.account_key or accountkeys.default_path(url))
 
     def session(self, *, signed: bool = True, key_path: str | None = None, create_key: bool = True) -> Session:
         """An open session with this CA. `signed`: with the account key (or `key_path`), created
@@ -111,14 +110,6 @@ def shared_sessions() -> Iterator[None]:
         _SHARED.reset(token)
         for pool in pools:
             pool.close()
-
-
-def default_account_key(directory_url: str) -> str:
-    """One account key per ACME server: /etc/zerodowntime-acme/accounts/HOST[_PORT].pem."""
-    parts = urllib.parse.urlsplit(directory_url)
-    host = (parts.hostname or "unknown").lower()
-    label = f"{host}_{parts.port}" if parts.port else host
-    return os.path.join(CONFIG_DIR, "accounts", label + ".pem")
 
 
 def require_acme() -> None:

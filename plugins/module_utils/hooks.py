@@ -1,8 +1,8 @@
 # Copyright: zerodowntime.acme contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What follows a new certificate besides nginx's reload: the reload of the other services that use
-it (reload_services) and its deploy hook. The host CLI runs it after nginx's reload (renew, receive,
-and `services`, which the role's handler calls); the module runs it for an ad-hoc renewal.
+"""What follows a new certificate besides the web server's reload: the reload of the other services
+that use it (reload_services) and its deploy hook. The host CLI runs it after the web server's
+reload (renew, receive, reload); the certificate module runs it for an ad-hoc renewal (follow_up).
 
 It is decided from what is on disk, not from events: CERT_DIR/.hooks-done.json holds, for each
 certificate, the version whose services and hook have run. A certificate whose live version is
@@ -18,8 +18,8 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from . import commands, files, lineage, locks, texts
-from .errors import StorageError
+from . import commands, files, lineage, locks, reloads, texts
+from .errors import AcmeError, StorageError
 from .spec import CertificateSpec
 
 DONE = ".hooks-done.json"
@@ -87,6 +87,21 @@ def run_due(specs: Sequence[CertificateSpec], *, dry_run: bool = False, run: Run
         failed = {name for step in steps if step.error for name in step.names}
         _record([(spec, version) for spec, version in pending if spec.name not in failed])
     return steps
+
+
+def follow_up(spec: CertificateSpec, changed: bool, *, dry_run: bool, run: Run) -> tuple[list[Step], list[str]]:
+    """The certificate module's follow-up of one certificate: run_due() for it (in check mode, what
+    `changed` would run). A deploy hook that ran through has done the reload, so the reload-pending
+    note it found is cleared. Returns the steps and the warnings."""
+    pending = reloads.pending(spec.cert_dir)
+    steps = run_due([spec], dry_run=dry_run, run=run, assume_due=dry_run and changed)
+    if not steps or any(step.error for step in steps) or not spec.deploy_hook or dry_run:
+        return steps, []
+    try:
+        reloads.clear(spec.cert_dir, pending)
+    except AcmeError as exc:
+        return steps, [str(exc)]
+    return steps, []
 
 
 def _steps(pending: list[tuple[CertificateSpec, str]], dry_run: bool, run: Run, fds: tuple[int, ...]) -> list[Step]:

@@ -1,7 +1,8 @@
 # Copyright: zerodowntime.acme contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a lineage holds and when it is due: for certificate_info and `zerodowntime-acme status`.
-Read-only and offline."""
+Offline and read-only, except certificate_info's check_ari, which asks the CA for the renewal
+window and keeps it beside the certificate."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
 from . import ari, lineage, reloads, renewal, times
-from .connection import LETSENCRYPT
+from .connection import LETSENCRYPT, CAConnection
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,33 @@ def describe(cert_dir: str, name: str, *, directory_url: str | None = None, doma
         reload_pending=name in (reloads.pending(cert_dir) or {}).get("names", []),
         received_from=_received_from(current),
     )
+
+
+def inspect(cert_dir: str, name: str, connection: dict[str, Any], *, check_ari: bool = False,
+            domains: Sequence[str] | None = None, key_type: str | None = None, profile: str | None = None,
+            renew_before_days: int | None = None) -> dict[str, Any]:
+    """certificate_info's use case: describe() the lineage, after asking the CA for its renewal
+    window first when `check_ari` (the only step that goes online), with the root its chain leads
+    to. `connection` holds the CAConnection options but the account key; its directory_url may be
+    None for the lineage's own CA."""
+    from . import names, roots
+    from .spec import renew_before
+
+    name = names.check_lineage_name(name)
+    found: dict[str, Any] = {}
+    if check_ari:
+        from . import window  # only now: describe() alone asks no CA
+
+        url = connection.get("directory_url") or own_directory_url(lineage.read(cert_dir, name))
+        ca = CAConnection(**dict(connection, directory_url=url)).checked()
+        asked = window.refresh(ca, cert_dir, name, times.now())
+        if asked is not None:
+            found["ari_window"] = asked.as_dict()
+    state = describe(cert_dir, name, directory_url=connection.get("directory_url"), domains=domains,
+                     key_type=key_type, profile=profile, renew_before=renew_before(renew_before_days))
+    if state.exists:
+        found["chain_roots"] = roots.of_lineage(lineage.read(cert_dir, name), connection.get("ca_bundle"))
+    return dict(state.as_dict(), **found)
 
 
 def own_directory_url(current: lineage.Lineage | None) -> str:

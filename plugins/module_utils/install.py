@@ -8,7 +8,8 @@ it is checked before it is installed, as the CA's answers are: the key matches t
 the names are exactly the member's own, the chain holds together, and it is not older than what is
 in place. Then it is swapped in atomically, under the lineage's lock, and the reload is noted.
 
-export() reads a lineage into the bundle that install() takes, on the issuer.
+export() reads a lineage into the bundle that install() takes, on the issuer; receive() is
+install() for a bundle pushed from cron.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Sequence
 
-from . import certcheck, keyaccess, lineage, locks, names, reloads, roots, texts, times, versions
+from . import certcheck, keyaccess, lineage, locks, names, roots, texts, times, versions
 from .errors import AcmeError, ConfigError, StorageError
 from .outcome import Outcome
+from .spec import CertificateSpec
 
 FORMAT = 1
 MAX_BUNDLE = 1 << 20
@@ -160,6 +162,17 @@ def install(cert_dir: str, name: str, domains: list[str], bundle: Bundle, *, che
         return _install(cert_dir, name, wanted, bundle, files, False)
 
 
+def receive(spec: CertificateSpec, bundle: Bundle, now: datetime.datetime | None = None) -> Outcome:
+    """install() for `receive`, a bundle pushed by cron to the pool member of `spec`: its chain must
+    lead to the roots that the play's certificate_install recorded beside the certificate in place
+    (and each receive after it kept), this member's own record, never the bundle's word."""
+    current = lineage.read(spec.cert_dir, str(spec.name))
+    recorded = current.meta.get("pool_roots") if current else None
+    trusted = [pem for pem in recorded if isinstance(pem, str)] if isinstance(recorded, list) else []
+    return install(spec.cert_dir, str(spec.name), spec.domains, bundle, combined=spec.combined, now=now,
+                   access=keyaccess.resolve(spec.key_owner, spec.key_group, spec.key_mode), trusted_roots=trusted)
+
+
 @dataclass(frozen=True)
 class _Files:
     """What goes on disk: the checked pair, and the key files' access."""
@@ -213,17 +226,8 @@ def _install(cert_dir: str, name: str, wanted: list[str], bundle: Bundle, files:
                             "received_at": times.iso(times.now()), "ari": bundle.ari}
     if files.roots is not None:
         meta["pool_roots"] = files.roots
-    written = versions.write(cert_dir, name, files.key_pem, files.fullchain_pem, meta, access=files.access,
-                             combined=files.combined)
-    outcome.warnings.extend(written.warnings)
+    stored = versions.store(cert_dir, name, files.key_pem, files.fullchain_pem, meta, files.access, files.combined)
+    outcome.warnings.extend(stored.warnings)
+    outcome.repaired = stored.repaired
     outcome.renewed = True
-    try:  # the kept versions get the same access as the new one
-        outcome.repaired = lineage.keep_access(cert_dir, name, files.access, files.combined)
-    except (OSError, StorageError) as exc:
-        outcome.warnings.append(f"the previous versions of '{name}' keep their old key access: {exc}")
-    try:
-        reloads.mark(cert_dir, name, times.now())
-    except (OSError, AcmeError) as exc:
-        outcome.warnings.append(f"the new certificate for '{name}' is in place, but the reload-pending note could not "
-                                f"be written ({exc}); reload the web server yourself")
     return outcome

@@ -18,7 +18,7 @@ import datetime
 from . import ari, keyaccess, lineage, locks, renewal, times
 from .connection import CAConnection
 from .errors import AcmeError, StorageError
-from .outcome import Outcome, of as outcome_of
+from .outcome import Outcome, of as outcome_of, renewed as renewed_outcome
 from .spec import CertificateSpec, renew_before, validated
 
 
@@ -73,22 +73,33 @@ def _ensure(spec: CertificateSpec, access: keyaccess.Access, force: bool, check_
     current = lineage.read(spec.cert_dir, name)
     window, ari_warning = _ari_window(spec.ca, spec.cert_dir, name, current, now, offline=check_mode,
                                       local_only=local_only)
-    decision = renewal.decide(current, domains=spec.domains, key_type=spec.key_type,
-                              directory_url=spec.ca.directory_url, force=force, now=now,
-                              renew_before=renew_before(spec.renew_before_days), profile=spec.profile, ari=window)
-    outcome = outcome_of(spec, name, current, decision)
-    outcome.warnings.extend([ari_warning] if ari_warning else [])
+    decision = _decide(spec, current, window, force, now)
+    warnings = [ari_warning] if ari_warning else []
     if not decision.due:
+        outcome = outcome_of(spec, name, current, decision, warnings)
         _keep_access(spec, name, access, outcome, check_mode)
         return outcome
     if local_only:
         raise _NeedsTheCA()
     lineage.check_writable(spec.cert_dir, name)  # before anything is ordered, in check mode too
     if check_mode:
-        return outcome
+        return outcome_of(spec, name, current, decision, warnings)
     from . import ordering  # only now: see ordering.py
 
-    return ordering.obtain(spec, name, access, current, decision, outcome)
+    # 3-8. Account, order, challenges, finalize, check, store (ordering.py).
+    issued = ordering.obtain(spec, name, access, current)
+    # The next renewal, by the same rule as the next run (the CA's window, never later than the
+    # lifetime fraction).
+    after = _decide(spec, issued.lineage, issued.window, False, times.now())
+    return renewed_outcome(spec, name, current, issued.lineage, decision.reason, after.renew_at, issued.replaces,
+                           issued.repaired, warnings + issued.warnings)
+
+
+def _decide(spec: CertificateSpec, current: lineage.Lineage | None, window: ari.Window | None, force: bool,
+            now: datetime.datetime) -> renewal.Decision:
+    return renewal.decide(current, domains=spec.domains, key_type=spec.key_type, directory_url=spec.ca.directory_url,
+                          force=force, now=now, renew_before=renew_before(spec.renew_before_days),
+                          profile=spec.profile, ari=window)
 
 
 def _member(spec: CertificateSpec, access: keyaccess.Access, check_mode: bool) -> Outcome:
@@ -96,7 +107,7 @@ def _member(spec: CertificateSpec, access: keyaccess.Access, check_mode: bool) -
     sends it. Its key files' access is kept, as for any certificate."""
     name = str(spec.name)
     current = lineage.read(spec.cert_dir, name)
-    outcome = outcome_of(spec, name, current, renewal.Decision(False, "", None))
+    outcome = outcome_of(spec, name, current, renewal.Decision(False, "", None), [])
     outcome.reason = (f"issued on {spec.issuer}, which sends it to this host (a pool member never orders it)"
                       + ("" if current and current.cert else "; not received yet"))
     _keep_access(spec, name, access, outcome, check_mode)
@@ -127,9 +138,9 @@ def _ari_window(ca: CAConnection, cert_dir: str, name: str, current: lineage.Lin
         return stored, None
     if local_only:
         raise _NeedsTheCA()
-    from . import ordering
+    from . import window  # only now: a run with nothing due asks no CA
 
     try:
-        return ordering.refresh_ari(ca, cert_dir, name, now), None
+        return window.refresh(ca, cert_dir, name, now), None
     except AcmeError as exc:
         return stored, f"could not refresh the renewal window (ARI); deciding without the CA's news: {exc}"

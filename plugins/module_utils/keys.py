@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from . import addresses
+from . import addresses, times
 from .errors import DependencyError
 from .keytypes import CURVES, KEY_TYPES
 
@@ -118,7 +118,7 @@ def self_signed(private_key: Any, domains: Sequence[str], days: int = 90) -> byt
     before the first issuance. The renewal decision treats it as due at once."""
     import datetime
 
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = times.now()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domains[0][:_CN_MAX])])
     cert = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private_key.public_key())

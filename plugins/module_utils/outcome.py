@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,16 +33,39 @@ class Outcome:
     repaired: list[str] = field(default_factory=list)  # key files whose owner, group or mode were put right
 
 
-def of(spec: CertificateSpec, name: str, current: lineage.Lineage | None, decision: renewal.Decision) -> Outcome:
+def of(spec: CertificateSpec, name: str, current: lineage.Lineage | None, decision: renewal.Decision,
+       warnings: list[str]) -> Outcome:
     """The outcome of `decision` about `current`, before anything is done about it."""
     cert = current.cert if current else None
-    before: dict[str, Any] = {"domains": cert.domains, "not_after": times.iso(cert.not_after)} if cert else {}
-    after: dict[str, Any] = dict(before)
-    if decision.due:
-        after = {"domains": list(spec.domains), "not_after": "(a new certificate)"}
+    before = _summary(cert)
+    after = {"domains": list(spec.domains), "not_after": "(a new certificate)"} if decision.due else dict(before)
+    return _outcome(spec, name, cert, changed=decision.due, reason=decision.reason, renew_at=decision.renew_at,
+                    warnings=warnings, diff={"before": before, "after": after})
+
+
+def renewed(spec: CertificateSpec, name: str, previous: lineage.Lineage | None, issued: lineage.Lineage,
+            reason: str, renew_at: datetime.datetime | None, replaces: str | None, repaired: list[str],
+            warnings: list[str]) -> Outcome:
+    """The outcome of a new version put in place for `reason`."""
+    cert = issued.cert
+    result = _outcome(spec, name, cert, changed=True, reason=reason, renew_at=renew_at, warnings=warnings,
+                      diff={"before": _summary(previous.cert if previous else None),
+                            "after": {"domains": list(spec.domains), "not_after": _summary(cert).get("not_after")}})
+    result.renewed = True
+    result.replaces = replaces
+    result.repaired = repaired
+    return result
+
+
+def _summary(cert: lineage.CertInfo | None) -> dict[str, Any]:
+    return {"domains": cert.domains, "not_after": times.iso(cert.not_after)} if cert else {}
+
+
+def _outcome(spec: CertificateSpec, name: str, cert: lineage.CertInfo | None, *, changed: bool, reason: str,
+             renew_at: datetime.datetime | None, warnings: list[str], diff: dict[str, dict[str, Any]]) -> Outcome:
     return Outcome(
-        changed=decision.due,
-        reason=decision.reason,
+        changed=changed,
+        reason=reason,
         name=name,
         domains=cert.domains if cert else [],
         paths=dict(lineage.paths_for(spec.cert_dir, name).as_dict(),
@@ -49,6 +73,7 @@ def of(spec: CertificateSpec, name: str, current: lineage.Lineage | None, decisi
         not_before=times.iso(cert.not_before) if cert else None,
         not_after=times.iso(cert.not_after) if cert else None,
         serial=cert.serial if cert else None,
-        renew_at=times.iso(decision.renew_at) if decision.renew_at else None,
-        diff={"before": before, "after": after},
+        renew_at=times.iso(renew_at) if renew_at else None,
+        warnings=warnings,
+        diff=diff,
     )

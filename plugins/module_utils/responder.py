@@ -1,8 +1,8 @@
 # Copyright: zerodowntime.acme contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The http-01 responder, loaded only when a certificate is due.
+"""The http-01 responder (responders.py's interface), loaded only when a certificate is due.
 
-`Responder(webroot)` presents each challenge as a file in the challenge folder (opened by
+`HttpResponder(webroot)` presents each challenge as a file in the challenge folder (opened by
 webroot.py without following links), self-checks it over plain HTTP as the CA will (every address
 of the name, IPv6 first), and removes the files again whatever happened. Every file is created and
 removed relative to that open folder (dir_fd), with O_CREAT|O_EXCL|O_NOFOLLOW: nothing planted in
@@ -17,6 +17,7 @@ from types import TracebackType
 
 from . import addresses
 from .errors import ChallengeError
+from .responders import Challenge
 from .webroot import CHALLENGE_DIR, URL_PATH, open_challenge_dir
 
 # RFC 8555 8.3: a token is base64url. Anything else could climb out of the webroot.
@@ -41,8 +42,10 @@ def challenge_url(domain: str, token: str) -> str:
     return f"http://{addresses.host(domain)}{URL_PATH}{token}"
 
 
-class Responder:
+class HttpResponder:
     """The challenge files of one order. Leaving the `with` block removes them, whatever happened."""
+
+    challenge_type = "http-01"
 
     def __init__(self, webroot: str, timeout: float = 10) -> None:
         self.webroot = webroot
@@ -50,7 +53,7 @@ class Responder:
         self._fd: int | None = None
         self._written: list[str] = []
 
-    def __enter__(self) -> Responder:
+    def __enter__(self) -> HttpResponder:
         self._fd = open_challenge_dir(self.webroot, create=True)
         return self
 
@@ -58,11 +61,13 @@ class Responder:
                  tb: TracebackType | None) -> None:
         self.clean_up()
 
-    def present(self, token: str, key_authorization: str) -> None:
-        """Write the key authorization for `token`, readable by nginx (0644 whatever the umask)."""
+    def present(self, challenge: Challenge) -> None:
+        """Write the key authorization as a file named after the token, readable by the web server
+        (0644 whatever the umask)."""
         if self._fd is None:
-            raise RuntimeError("Responder.present() outside its `with` block")
-        name = token_name(token)
+            raise RuntimeError("HttpResponder.present() outside its `with` block")
+        name = token_name(challenge.token)
+        key_authorization = challenge.key_authorization
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
             try:
@@ -93,16 +98,17 @@ class Responder:
         os.close(self._fd)
         self._fd = None
 
-    def self_check(self, domain: str, token: str, key_authorization: str) -> str | None:
-        """Fetch the challenge URL from every address of `domain`, IPv6 first, as Let's Encrypt
+    def self_check(self, challenge: Challenge) -> str | None:
+        """Fetch the challenge URL from every address of the name, IPv6 first, as Let's Encrypt
         does. A wrong answer on any address raises. An unreachable name returns a warning, since a
         host may not reach itself (NAT hairpin, split DNS) while the CA can."""
-        return _self_check(domain, token_name(token), key_authorization, self.webroot, self.timeout)
+        return _self_check(challenge.identifier, token_name(challenge.token), challenge.key_authorization,
+                           self.webroot, self.timeout)
 
-    def advice(self, domain: str, token: str) -> str:
-        """What to check when the CA could not validate `domain`."""
-        return (f"the CA fetches {challenge_url(domain, token)}: nginx must serve {self.webroot} for "
-                f"{URL_PATH} on port 80, for this name, to the internet")
+    def advice(self, challenge: Challenge) -> str:
+        """What to check when the CA could not validate the name."""
+        return (f"the CA fetches {challenge_url(challenge.identifier, challenge.token)}: the web server must serve "
+                f"{self.webroot} for {URL_PATH} on port 80, for this name, to the internet")
 
 
 def _self_check(domain: str, token: str, key_authorization: str, webroot: str, timeout: float) -> str | None:
@@ -131,8 +137,8 @@ def _self_check(domain: str, token: str, key_authorization: str, webroot: str, t
         answer = f"HTTP {status}" if status != 200 else f"HTTP 200 with other content ({shown!r})"
         raise ChallengeError(
             f"self-check failed: {url} answered {answer} from {_bracket(address)} instead of the challenge "
-            f"file; nginx must serve {webroot} for {URL_PATH} on port 80 on every address of {domain} "
-            f"(location ^~ {URL_PATH} {{ root {webroot}; }}). No challenge was answered, so no failed "
+            f"file; the web server must serve {webroot} for {URL_PATH} on port 80 on every address of {domain} "
+            f"(nginx: location ^~ {URL_PATH} {{ root {webroot}; }}). No challenge was answered, so no failed "
             "validation was spent at the CA"
         )
     if not answered_right:
@@ -141,8 +147,8 @@ def _self_check(domain: str, token: str, key_authorization: str, webroot: str, t
     v6_down = [a for is_v4, a, _why in unreachable if not is_v4]
     if v6_down and True in answered_right:
         return (f"self-check: {url} answers over IPv4, but not from the IPv6 address "
-                f"{', '.join(v6_down)} of {domain}; Let's Encrypt tries IPv6 first, so make nginx listen on "
-                "[::]:80 or remove the AAAA record")
+                f"{', '.join(v6_down)} of {domain}; Let's Encrypt tries IPv6 first, so make the web server "
+                "listen on [::]:80 or remove the AAAA record")
     return None
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from . import lineage, locks, names, times, versions
 from .connection import CAConnection
 from .errors import AccountError, ConfigError
-from .spec import DEFAULT_CERT_DIR
+from .paths import DEFAULT_CERT_DIR
 
 # RFC 5280 5.3.1 CRLReason (7 is unused). Let's Encrypt accepts unspecified, keyCompromise,
 # superseded and cessationOfOperation; the CA answers badRevocationReason for the others.

@@ -7,18 +7,16 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
-import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from . import addresses, keyaccess, names, webroot
-from .connection import CONFIG_DIR, CAConnection
+from . import carules, keyaccess, names, responders
+from .connection import CAConnection
 from .errors import ConfigError
 from .options import check_path, check_types
+from .paths import DEFAULT_CERT_DIR
 from .keytypes import KEY_TYPES
 
-DEFAULT_CERT_DIR = CONFIG_DIR + "/live"
-LETSENCRYPT_HOSTS = ("acme-v02.api.letsencrypt.org", "acme-staging-v02.api.letsencrypt.org")
 # A systemd unit name: never an option to systemctl, never anything a shell would read.
 SERVICE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9:_.@-]{0,254}")
 # A certificate lives at most 398 days (CA/Browser Forum); renewing earlier than a year before
@@ -32,7 +30,8 @@ class CertificateSpec:
     is kept for cron. How to run (force, check mode) is said to ensure() for one run only."""
 
     domains: list[str]
-    webroot: str
+    # The http-01 responder's folder (responders.check_options says which options a challenge needs).
+    webroot: str | None = None
     name: str | None = None
     cert_dir: str = DEFAULT_CERT_DIR
     ca: CAConnection = field(default_factory=CAConnection)
@@ -71,7 +70,7 @@ class CertificateSpec:
 
 
 _TYPES = {
-    "webroot": str, "cert_dir": str, "name": (str, type(None)), "account_email": (str, type(None)),
+    "webroot": (str, type(None)), "cert_dir": str, "name": (str, type(None)), "account_email": (str, type(None)),
     "terms_agreed": bool, "key_type": str, "reuse_key": bool, "self_check": bool,
     "profile": (str, type(None)), "profile_required": bool, "preferred_chain": (str, type(None)),
     "issuer": (str, type(None)), "members": (list, type(None)),
@@ -102,26 +101,12 @@ def check_followups(services: Any, hook: Any) -> None:
         raise ConfigError(f"deploy_hook must be a shell command, not {hook!r}")
 
 
-def check_addresses(domains: list[str], directory_url: str, profile: str | None) -> None:
-    """Let's Encrypt issues for public IP addresses only, and only in its shortlived profile;
-    other CAs (an internal one, Pebble) may issue for any."""
-    found = [(domain, address) for domain in domains if (address := addresses.ip(domain)) is not None]
-    if not found or urllib.parse.urlsplit(directory_url).hostname not in LETSENCRYPT_HOSTS:
-        return
-    if profile not in (None, addresses.IP_PROFILE):
-        raise ConfigError(f"Let's Encrypt issues IP addresses ({found[0][0]}) only in the '{addresses.IP_PROFILE}' "
-                          f"profile, not in '{profile}': set profile to {addresses.IP_PROFILE}, or leave it unset")
-    for domain, address in found:
-        if not address.is_global:
-            raise ConfigError(f"{domain} is a private, loopback or reserved address, and Let's Encrypt issues only for "
-                              "public IP addresses; use a DNS name, or a CA of your own for internal addresses")
-
-
 def validated(spec: CertificateSpec) -> CertificateSpec:
     """The spec with names normalised and defaults filled in (name and ca.account_key are then set)."""
     check_types(spec, _TYPES)
     for option in ("webroot", "cert_dir"):
-        check_path(option, getattr(spec, option))
+        if getattr(spec, option) is not None:
+            check_path(option, getattr(spec, option))
     domains = names.normalize(spec.domains)
     name = names.lineage_name(domains, spec.name)
     if spec.key_type not in KEY_TYPES:
@@ -140,6 +125,6 @@ def validated(spec: CertificateSpec) -> CertificateSpec:
     keyaccess.check_account("key_owner", spec.key_owner)
     keyaccess.check_account("key_group", spec.key_group)
     ca = spec.ca.checked()
-    check_addresses(domains, ca.directory_url, spec.profile)
-    webroot.check_webroot(spec.webroot)
+    carules.check_addresses(domains, ca.directory_url, spec.profile)
+    responders.check_options(spec)
     return dataclasses.replace(spec, domains=domains, name=name, ca=ca)

@@ -17,11 +17,12 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from . import files, keyaccess
-from .errors import StorageError
-from .lineage import COMBINED, KEY_FILES, META, ROOT_ONLY, Paths, cert_info, current_version, paths_for, version_folder
+from . import files, keyaccess, reloads, times
+from .errors import AcmeError, StorageError
+from .lineage import (COMBINED, KEY_FILES, META, ROOT_ONLY, Paths, cert_info, current_version, keep_access, paths_for,
+                      version_folder)
 from .locks import VERSIONS
 
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.+?\r?\n-----END CERTIFICATE-----\r?\n?", re.S)
@@ -94,6 +95,35 @@ def write(cert_dir: str, name: str, key_pem: bytes, fullchain_pem: bytes, meta: 
     return Written(paths_for(cert_dir, name), version, warnings)
 
 
+class Stored(NamedTuple):
+    """A checked pair stored as the lineage's new version, with all that goes with it."""
+
+    written: Written
+    repaired: list[str]  # the kept versions' key files put to the same access
+    warnings: list[str]  # what failed after the swap: the new version is live all the same
+
+
+def store(cert_dir: str, name: str, key_pem: bytes, fullchain_pem: bytes, meta: dict[str, Any],
+          access: keyaccess.Access, combined: bool) -> Stored:
+    """write() a checked pair, then give the kept versions the same key access and note that the
+    server must reload: what an issuance and a received certificate both do. From the swap on the
+    new certificate is live, so whatever fails after it is a warning. Callers hold the lineage's
+    lock."""
+    written = write(cert_dir, name, key_pem, fullchain_pem, meta, access=access, combined=combined)
+    warnings = list(written.warnings)
+    repaired: list[str] = []
+    try:
+        repaired = keep_access(cert_dir, name, access, combined)
+    except (OSError, StorageError) as exc:
+        warnings.append(f"the previous versions of '{name}' keep their old key access: {exc}")
+    try:
+        reloads.mark(cert_dir, name, times.now())
+    except (OSError, AcmeError) as exc:
+        warnings.append(f"the new certificate for '{name}' is in place, but the reload-pending note could not be "
+                        f"written ({exc}); reload the web server yourself")
+    return Stored(written, repaired, warnings)
+
+
 def update_meta(cert_dir: str, name: str, changes: dict[str, Any]) -> None:
     """Add `changes` to the current version's meta.json (the certificate summary stays)."""
     path = os.path.join(version_folder(cert_dir, name), META)
@@ -108,8 +138,8 @@ def _meta_json(meta: dict[str, Any], cert_pem: bytes) -> bytes:
     summary = {
         "sha256": hashlib.sha256(cert_pem).hexdigest(),
         "domains": info.domains,
-        "not_before": info.not_before.isoformat(),
-        "not_after": info.not_after.isoformat(),
+        "not_before": times.iso(info.not_before),
+        "not_after": times.iso(info.not_after),
         "serial": info.serial,
         "key_type": info.key_type,
         "issuer": info.issuer,

@@ -39,7 +39,7 @@ def open_challenge_dir(webroot: str, create: bool) -> int | None:
     except OSError as exc:
         raise ConfigError(
             f"the webroot {webroot} does not exist or is not a folder ({exc.strerror}); create it and make "
-            f"nginx serve it for {URL_PATH} on port 80"
+            f"the web server serve it for {URL_PATH} on port 80"
         ) from exc
     path = webroot
     try:

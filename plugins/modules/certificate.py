@@ -330,7 +330,8 @@ from ansible_collections.zerodowntime.acme.plugins.module_utils.issuance import 
 from ansible_collections.zerodowntime.acme.plugins.module_utils.keyaccess import ARGUMENT_SPEC as KEY_ACCESS_SPEC
 from ansible_collections.zerodowntime.acme.plugins.module_utils.keytypes import KEY_TYPES
 from ansible_collections.zerodowntime.acme.plugins.module_utils.outcome import Outcome
-from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import DEFAULT_CERT_DIR, CertificateSpec
+from ansible_collections.zerodowntime.acme.plugins.module_utils.paths import DEFAULT_CERT_DIR
+from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import CertificateSpec
 
 ARGUMENT_SPEC = dict(
     connection.ARGUMENT_SPEC,
@@ -388,7 +389,7 @@ def main() -> None:
 def _follow_up(module: AnsibleModule, spec: CertificateSpec, outcome: Outcome, result: dict) -> None:
     """reload_services, then deploy_hook: after a new certificate, or again after they failed."""
     # Imported here: a certificate without them, the common no-op, does not pay for compiling them.
-    from ansible_collections.zerodowntime.acme.plugins.module_utils import commands, hooks, reloads
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import commands, hooks
 
     def run(argv: list[str], timeout: float, env: dict[str, str] | None = None,
             keep_fds: tuple[int, ...] = ()) -> commands.Finished:
@@ -397,12 +398,12 @@ def _follow_up(module: AnsibleModule, spec: CertificateSpec, outcome: Outcome, r
         rc, out, err = module.run_command(["/usr/bin/env", "-i", *pairs, *argv], pass_fds=keep_fds or None)
         return commands.Finished(rc, out, err)
 
-    pending = reloads.pending(spec.cert_dir)
     try:
-        steps = hooks.run_due([spec], dry_run=module.check_mode, run=run,
-                              assume_due=module.check_mode and outcome.changed)
+        steps, warnings = hooks.follow_up(spec, outcome.changed, dry_run=module.check_mode, run=run)
     except AcmeError as exc:
         module.fail_json(msg=str(exc), **result)
+    for warning in warnings:
+        module.warn(warning)
     if not steps:
         return
     result.update(changed=True, hooks=[step.what for step in steps])
@@ -413,11 +414,6 @@ def _follow_up(module: AnsibleModule, spec: CertificateSpec, outcome: Outcome, r
             msg=f"{'; '.join(f'{step.what} failed: {step.error}' for step in failed)}; the new certificate is in "
                 f"place at {outcome.paths['fullchain']}, and the next run tries again",
             **(dict(rc=first.returncode, stdout=first.stdout, stderr=first.stderr) if first else {}), **result)
-    if spec.deploy_hook and not module.check_mode:
-        try:
-            reloads.clear(spec.cert_dir, pending)  # the hook has done the reload
-        except AcmeError as exc:
-            module.warn(str(exc))
 
 
 if __name__ == "__main__":

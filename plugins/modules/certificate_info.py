@@ -182,19 +182,13 @@ ari_window:
       type: str
 """
 
-import datetime
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.zerodowntime.acme.plugins.module_utils import connection
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
-from ansible_collections.zerodowntime.acme.plugins.module_utils.info import describe, own_directory_url
-from ansible_collections.zerodowntime.acme.plugins.module_utils.lineage import read
-from ansible_collections.zerodowntime.acme.plugins.module_utils.ordering import refresh_ari
-from ansible_collections.zerodowntime.acme.plugins.module_utils.roots import of_lineage
+from ansible_collections.zerodowntime.acme.plugins.module_utils.info import inspect
 from ansible_collections.zerodowntime.acme.plugins.module_utils.keytypes import KEY_TYPES
-from ansible_collections.zerodowntime.acme.plugins.module_utils.names import check_lineage_name
-from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import DEFAULT_CERT_DIR, renew_before
+from ansible_collections.zerodowntime.acme.plugins.module_utils.paths import DEFAULT_CERT_DIR
 
 # The connection options this module takes (it signs nothing: no account key).
 CONNECTION = ("directory_url", "ca_bundle", "validate_certs", "timeout")
@@ -214,24 +208,13 @@ ARGUMENT_SPEC = dict(
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
-    result = {}
     try:
-        name = check_lineage_name(params["name"])
-        if params["check_ari"]:
-            options = {option: params[option] for option in CONNECTION}
-            options["directory_url"] = options["directory_url"] or own_directory_url(read(params["cert_dir"], name))
-            ca = connection.CAConnection(**options).checked()
-            window = refresh_ari(ca, params["cert_dir"], name, datetime.datetime.now(datetime.timezone.utc))
-            if window is not None:
-                result["ari_window"] = window.as_dict()
-        state = describe(params["cert_dir"], name, directory_url=params["directory_url"], domains=params["domains"],
-                         key_type=params["key_type"], profile=params["profile"],
-                         renew_before=renew_before(params["renew_before_days"]))
-        if state.exists:
-            result["chain_roots"] = of_lineage(read(params["cert_dir"], name), params["ca_bundle"])
+        result = inspect(params["cert_dir"], params["name"], {option: params[option] for option in CONNECTION},
+                         check_ari=params["check_ari"], domains=params["domains"], key_type=params["key_type"],
+                         profile=params["profile"], renew_before_days=params["renew_before_days"])
     except AcmeError as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, **state.as_dict(), **result)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

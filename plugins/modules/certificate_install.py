@@ -155,7 +155,7 @@ from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import Ac
 from ansible_collections.zerodowntime.acme.plugins.module_utils.install import Bundle, install
 from ansible_collections.zerodowntime.acme.plugins.module_utils.keyaccess import ARGUMENT_SPEC as KEY_ACCESS_SPEC
 from ansible_collections.zerodowntime.acme.plugins.module_utils.keyaccess import check_account, resolve
-from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import DEFAULT_CERT_DIR
+from ansible_collections.zerodowntime.acme.plugins.module_utils.paths import DEFAULT_CERT_DIR
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),

@@ -97,7 +97,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zerodowntime.acme.plugins.module_utils import connection
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
 from ansible_collections.zerodowntime.acme.plugins.module_utils.revocation import REASONS, RevokeSpec, revoke
-from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import DEFAULT_CERT_DIR
+from ansible_collections.zerodowntime.acme.plugins.module_utils.paths import DEFAULT_CERT_DIR
 
 ARGUMENT_SPEC = dict(
     connection.ARGUMENT_SPEC,

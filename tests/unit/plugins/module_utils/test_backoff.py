@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import backoff
+from ansible_collections.zerodowntime.acme.plugins.module_utils import backoff, times
 
 NOW = datetime.datetime(2026, 11, 29, 12, 0, tzinfo=datetime.timezone.utc)
 MINUTE = datetime.timedelta(minutes=1)
@@ -68,7 +68,7 @@ def test_a_retry_after_longer_than_the_step_is_honoured():
     state: dict = {}
     ca_says = NOW + datetime.timedelta(hours=3)
     entry = backoff.failed(state, "a", NOW, retry_after=ca_says)
-    assert entry == {"failures": 1, "next_attempt": ca_says.isoformat()}
+    assert entry == {"failures": 1, "next_attempt": times.iso(ca_says)}
     assert backoff.waiting_until(state, "a", NOW + datetime.timedelta(hours=2)) == ca_says
 
 
@@ -85,3 +85,12 @@ def test_an_entry_whose_date_cannot_be_converted_is_dropped_not_a_crash(tmp_path
                     ' "b": {"failures": 1, "next_attempt": "2026-11-29T12:01:00+00:00"}}')
     state, warnings = backoff.load(str(path))
     assert list(state) == ["b"] and len(warnings) == 1 and "'a'" in warnings[0]
+
+
+def test_a_retry_after_with_a_fraction_of_a_second_is_never_shortened():
+    """The state file has one format, whole seconds with Z (times.iso); the fraction rounds up."""
+    state: dict = {}
+    ca_says = NOW + datetime.timedelta(hours=3, microseconds=1)
+    entry = backoff.failed(state, "a", NOW, retry_after=ca_says)
+    assert entry["next_attempt"] == "2026-11-29T15:00:01Z"
+    assert backoff.waiting_until(state, "a", ca_says) is not None

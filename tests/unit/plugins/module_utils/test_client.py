@@ -5,80 +5,21 @@ The protocol itself is exercised against a real Pebble in tests/integration.
 
 from __future__ import annotations
 
-import os
-import stat
-
 import pytest
-from acme import errors as acme_errors
 from acme import messages
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import client
-from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AccountError, CAError, ChallengeError
+from ansible_collections.zerodowntime.acme.plugins.module_utils import client, keys
+from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import CAError, ChallengeError
 
 
-def test_missing_account_key_is_created_0600(tmp_path):
+def test_the_account_key_becomes_the_jwk_of_its_type(tmp_path):
     path = tmp_path / "accounts" / "ca.pem"
     jwk, alg = client._account_jwk(str(path))
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
     assert alg.name == "ES256"
     assert client._account_jwk(str(path))[0].thumbprint() == jwk.thumbprint()
-
-
-def test_garbage_account_key_is_an_account_error(tmp_path):
-    path = tmp_path / "account.pem"
-    path.write_text("not a key")
-    with pytest.raises(AccountError, match="not an unencrypted PEM private key"):
-        client._account_jwk(str(path))
-
-
-OFFERED = {"classic": "90 days", "shortlived": "6 days"}
-
-
-@pytest.mark.parametrize("wanted, expected", [(None, None), ("", None), ("shortlived", "shortlived")])
-def test_an_offered_profile_or_none_is_used_as_is(wanted, expected):
-    assert client.choose_profile(OFFERED, wanted, False, "https://ca/dir") == (expected, None)
-
-
-def test_a_missing_profile_falls_back_to_the_default_with_a_warning():
-    profile, warning = client.choose_profile(OFFERED, "tlsserver", False, "https://ca/dir")
-    assert profile is None
-    assert "does not offer the profile 'tlsserver'" in warning and "classic, shortlived" in warning
-
-
-def test_a_missing_required_profile_is_an_error():
-    from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
-
-    with pytest.raises(ConfigError, match="does not offer the profile 'tlsserver'.*classic, shortlived"):
-        client.choose_profile(OFFERED, "tlsserver", True, "https://ca/dir")
-
-
-def test_an_address_certificate_without_a_profile_asks_for_shortlived_and_says_so():
-    profile, note = client.choose_profile(OFFERED, None, False, "https://ca/dir", has_addresses=True)
-    assert profile == "shortlived" and "asked for 'shortlived'" in note and "set profile" in note
-    # A profile given wins; a CA without shortlived gets its default; DNS names are left alone.
-    assert client.choose_profile(OFFERED, "classic", False, "https://ca/dir", has_addresses=True) == ("classic", None)
-    assert client.choose_profile({"classic": "90 days"}, None, False, "https://ca/dir", has_addresses=True) == (None, None)
-    assert client.choose_profile(OFFERED, None, False, "https://ca/dir") == (None, None)
-
-
-def test_a_ca_without_profiles_lists_none():
-    _profile, warning = client.choose_profile({}, "shortlived", False, "https://ca/dir")
-    assert "offers: none" in warning
-
-
-@pytest.mark.parametrize("error, again", [
-    (acme_errors.ConflictError("https://ca/order/1"), True),  # the library's form of alreadyReplaced
-    (messages.Error(typ="urn:ietf:params:acme:error:alreadyReplaced"), True),  # unknown to the library
-    (messages.Error.with_code("serverInternal"), True),  # Pebble cannot find the certificate
-    (messages.Error.with_code("malformed"), True),
-    (messages.Error.with_code("rateLimited"), False),
-    (messages.Error.with_code("unauthorized"), True),  # Let's Encrypt, when the account changed
-    (messages.Error.with_code("badNonce"), False),
-    (ValueError("not the CA's answer"), False),
-])
-def test_which_refusals_send_the_order_again_without_replaces(error, again):
-    assert client.order_again_without_replaces(error) is again
+    rsa = tmp_path / "rsa.pem"
+    rsa.write_bytes(keys.to_pem(keys.generate("rsa2048")))
+    assert client._account_jwk(str(rsa))[1].name == "RS256"
 
 
 def _bare_session() -> client.Session:

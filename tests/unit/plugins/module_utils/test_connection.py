@@ -8,11 +8,10 @@ from ansible_collections.zerodowntime.acme.plugins.module_utils import connectio
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
 
 
-def test_default_account_key_is_one_per_directory_host():
-    assert connection.default_account_key(connection.LETSENCRYPT) == \
-        "/etc/zerodowntime-acme/accounts/acme-v02.api.letsencrypt.org.pem"
-    assert connection.default_account_key("https://127.0.0.1:14000/dir") == \
-        "/etc/zerodowntime-acme/accounts/127.0.0.1_14000.pem"
+def test_checked_fills_in_the_account_key_of_the_directory():
+    ca = connection.CAConnection(directory_url="https://127.0.0.1:14000/dir").checked()
+    assert ca.account_key == "/etc/zerodowntime-acme/accounts/127.0.0.1_14000.pem"
+    assert connection.CAConnection(account_key="/k.pem").checked().account_key == "/k.pem"
 
 
 def test_take_removes_exactly_the_connection_options():

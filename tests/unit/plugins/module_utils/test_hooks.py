@@ -12,10 +12,10 @@ import os
 
 import pytest
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import hooks, lineage, versions
+from ansible_collections.zerodowntime.acme.plugins.module_utils import commands, hooks, lineage, versions
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
 from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import CertificateSpec, validated
-from tests.unit.conftest import make_cert
+from tests.unit.conftest import NOW, make_cert
 
 
 @pytest.fixture
@@ -229,3 +229,35 @@ def test_a_hook_gets_a_fixed_environment_and_nothing_of_the_callers(tmp_path, mo
     assert env["RENEWED_LINEAGE"].endswith("/live/one") and env["RENEWED_DOMAINS"] == "one.example www.one.example"
     assert "SSH_ORIGINAL_COMMAND" not in env and "LC_ZDT" not in env
     assert set(env) - {"PWD", "SHLVL", "_"} == {"PATH", "HOME", "LANG", "RENEWED_LINEAGE", "RENEWED_DOMAINS"}
+
+
+def test_a_deploy_hook_that_ran_through_clears_the_reload_note_it_found(tmp_path, trace):
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import reloads
+
+    web = spec(tmp_path, "web", deploy_hook="true")
+    issue(web)
+    reloads.mark(web.cert_dir, "web", NOW)
+    steps, warnings = hooks.follow_up(web, True, dry_run=False, run=commands.run)
+    assert [s.what for s in steps] == ["deploy hook of web"] and warnings == []
+    assert reloads.pending(web.cert_dir) is None
+
+
+@pytest.mark.parametrize("hook, dry_run", [("false", False), ("true", True)])
+def test_a_failed_or_dry_run_hook_leaves_the_reload_note(tmp_path, trace, hook, dry_run):
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import reloads
+
+    web = spec(tmp_path, "web", deploy_hook=hook)
+    issue(web)
+    reloads.mark(web.cert_dir, "web", NOW)
+    steps, _warnings = hooks.follow_up(web, True, dry_run=dry_run, run=commands.run)
+    assert steps and reloads.pending(web.cert_dir) is not None
+
+
+def test_services_alone_leave_the_reload_note_to_the_web_servers_reload(tmp_path, trace):
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import reloads
+
+    mail = spec(tmp_path, "mail", reload_services=["postfix"])
+    issue(mail)
+    reloads.mark(mail.cert_dir, "mail", NOW)
+    steps, _warnings = hooks.follow_up(mail, True, dry_run=False, run=commands.run)
+    assert [s.what for s in steps] == ["reload postfix"] and reloads.pending(mail.cert_dir) is not None

@@ -43,3 +43,24 @@ def test_a_pending_reload_is_reported(tmp_path):
     assert not info.describe(str(tmp_path), "a", now=NOW).reload_pending
     reloads.mark(str(tmp_path), "a", NOW)
     assert info.describe(str(tmp_path), "a", now=NOW).reload_pending
+
+
+def test_inspect_describes_with_the_root_its_chain_leads_to_and_stays_offline(tmp_path):
+    key, chain = make_cert(["a.example"])
+    versions.write(str(tmp_path), "a", key, chain, {"directory_url": DIR, "roots": ["ROOT PEM"]})
+    # The connection points nowhere: without check_ari nothing may go online.
+    connection = {"directory_url": None, "ca_bundle": None, "validate_certs": True, "timeout": 1}
+    got = info.inspect(str(tmp_path), "a", connection)
+    assert got["exists"] and got["domains"] == ["a.example"] and got["chain_roots"] == ["ROOT PEM"]
+    assert "ari_window" not in got
+    missing = info.inspect(str(tmp_path), "b", {"directory_url": None})
+    assert not missing["exists"] and "chain_roots" not in missing
+
+
+def test_inspect_checks_the_name_before_anything_is_read(tmp_path):
+    import pytest
+
+    from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        info.inspect(str(tmp_path), "../etc", {"directory_url": None}, check_ari=True)

@@ -144,3 +144,17 @@ def test_every_field_of_a_bundle_is_checked_before_use(field, value, words):
     with pytest.raises(ConfigError, match=re.escape(words)) as caught:
         install.Bundle.from_json(raw, now=NOW)
     assert "\n" not in str(caught.value) and "\ud800" not in str(caught.value)
+
+
+def test_receive_trusts_the_roots_this_member_recorded_never_the_bundles_word(tmp_path):
+    from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import CertificateSpec, validated
+
+    spec = validated(CertificateSpec(domains=["a.example"], name="a.example", cert_dir=str(tmp_path),
+                                     issuer="web1", webroot=str(tmp_path)))
+    ours, foreign = _bundle(), _bundle()
+    with pytest.raises(AcmeError, match="knows no root to check"):  # nothing recorded yet
+        install.receive(spec, ours, NOW)
+    install.install(str(tmp_path), "a.example", ["a.example"], ours, now=NOW, trusted_roots=[_chain_top(ours)])
+    with pytest.raises(AcmeError, match="not to a root this pool trusts"):
+        install.receive(spec, dataclasses.replace(foreign, issued_at=ours.issued_at), NOW)
+    assert not install.receive(spec, ours, NOW).changed  # the same certificate again: accepted, nothing new

@@ -1,0 +1,55 @@
+"""The seam between an order and its challenges: tests plugins/module_utils/responders.py."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+
+import pytest
+
+from ansible_collections.zerodowntime.acme.plugins.module_utils import ordering, responder, responders
+from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import ConfigError
+from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import CertificateSpec
+
+ENGINE = os.path.dirname(inspect.getfile(responders))
+
+
+def test_the_certificates_responder_is_chosen_here_and_answers_http_01(tmp_path):
+    chosen = responders.for_certificate(CertificateSpec(domains=["a.example"], webroot=str(tmp_path)), 5)
+    assert isinstance(chosen, responder.HttpResponder) and chosen.challenge_type == "http-01"
+    for method in ("present", "self_check", "advice", "__enter__", "__exit__"):
+        assert callable(getattr(chosen, method))
+
+
+def test_http_01_needs_a_webroot_and_says_so_before_any_order():
+    with pytest.raises(ConfigError, match="webroot is required: the http-01 challenge is answered from a file"):
+        responders.check_options(CertificateSpec(domains=["a.example"]))
+
+
+def test_the_order_knows_the_interface_only():
+    """A new challenge type is a file of its own plus its line in responders.py: nothing in the
+    order's code names a challenge type, a webroot or a responder class."""
+    source = inspect.getsource(ordering)
+    for word in ("http-01", "webroot", "HttpResponder", "from .responder import"):
+        assert word not in source, word
+
+
+def _strings_outside_docstrings(path: str) -> list[tuple[int, str]]:
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
+                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+
+
+def test_no_engine_message_names_a_web_server():
+    """The server's name comes from renew.json (settings.py, whose examples are nginx's); nginx's
+    configuration syntax may be quoted as an example."""
+    for name in sorted(os.listdir(ENGINE)):
+        if not name.endswith(".py") or name == "settings.py":
+            continue
+        for number, text in _strings_outside_docstrings(os.path.join(ENGINE, name)):
+            assert "nginx" not in text.replace("(nginx: location", ""), f"{name}:{number}: {text}"
