@@ -121,6 +121,7 @@ bench: setup $(BENCH_VENV)/.installed
 	$(PY) bench/converge_vs_ping.py
 	$(PY) bench/compare_clients.py
 	$(PY) bench/loop_item.py
+	$(PY) bench/dns01_vs_http01.py
 
 # certbot for bench/compare_clients.py, in a venv of its own (it needs a newer acme than the tests').
 $(BENCH_VENV)/.installed: requirements/bench.txt | host

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Fetches the Python libraries that a Debian 12 managed host runs the engine on (python3-acme 2.1,
-# requests 2.28, urllib3 1.26, cryptography 38, ...), unpacked into a folder of their own, so that
-# unit tests can run the engine on them too. A private apt configuration, as for Pebble: the
+# requests 2.28, urllib3 1.26, cryptography 38, dnspython 2.3, ...), unpacked into a folder of their
+# own, so that tests can run the engine on them too. A private apt configuration, as for Pebble: the
 # system's sources, lists and cache stay untouched (tools/private-apt.sh).
 # Usage: fetch-debian-libs.sh DEST  (unpacks into DEST/root; DEST/root/usr/lib/python3/dist-packages)
 set -eu
@@ -10,9 +10,10 @@ dest=$(mkdir -p "$1" && cd "$1" && pwd)
 suite=${DEBIAN_LIBS_SUITE:-bookworm}
 packages="python3-acme python3-josepy python3-requests python3-urllib3 python3-idna python3-certifi
 python3-chardet python3-charset-normalizer python3-openssl python3-rfc3339 python3-tz
-python3-cryptography python3-cffi-backend"
+python3-cryptography python3-cffi-backend python3-dnspython"
 
-if [ -f "$dest/root/.complete" ]; then
+# The marker holds the package list: a list that changed fetches again.
+if [ -f "$dest/root/.complete" ] && [ "$(cat "$dest/root/.complete")" = "$packages" ]; then
     exit 0
 fi
 
@@ -28,5 +29,5 @@ for deb in "$work"/*.deb; do
     dpkg-deb -x "$deb" "$dest/root"
 done
 rm -rf "$work"
-touch "$dest/root/.complete"
+printf '%s' "$packages" > "$dest/root/.complete"
 echo "fetch-debian-libs: $suite's engine libraries in $dest/root"

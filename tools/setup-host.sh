@@ -4,8 +4,10 @@
 set -eu
 
 # caddy: its ACME server (acme_server) is the tests' second, independent CA. chromium: `make release`
-# renders the module's documentation page.
-packages="nginx-light python3-venv openssl curl ca-certificates shellcheck docker.io debootstrap caddy chromium"
+# renders the module's documentation page. bind9 (+ dig, nsupdate): dns-01's authoritative servers and
+# resolver (tools/testbed/bind.py), which puts its loopback addresses on lo with iproute2.
+packages="nginx-light python3-venv openssl curl ca-certificates shellcheck docker.io debootstrap caddy chromium
+bind9 bind9-dnsutils iproute2"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -17,8 +19,8 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-# The system's nginx and caddy must not start on install: the tests run their own on loopback,
-# and the packages' default sites would hold port 80 on every address.
+# The system's nginx, caddy and named must not start on install: the tests run their own on
+# loopback, and the packages' defaults would hold ports 80 and 53 on every address.
 policy=/usr/sbin/policy-rc.d
 created_policy=no
 if [ ! -e "$policy" ]; then
@@ -32,7 +34,7 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $mi
 if [ "$created_policy" = yes ]; then
     rm -f "$policy"
 fi
-# Where systemd runs, keep the packaged caddy service from starting at boot (it would take port 80).
+# Where systemd runs, keep the packaged caddy and named from starting at boot (ports 80 and 53).
 if [ -d /run/systemd/system ]; then
-    systemctl disable --now caddy.service >/dev/null 2>&1 || true
+    systemctl disable --now caddy.service named.service >/dev/null 2>&1 || true
 fi

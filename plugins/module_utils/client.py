@@ -378,6 +378,8 @@ class Session:
         pending = []
         for authz in order.authorizations:
             domain = problems.clean(getattr(authz.body.identifier, "value", None))
+            if getattr(authz.body, "wildcard", None) is True and isinstance(domain, str):
+                domain = "*." + domain  # RFC 8555 7.1.4: the authorization of *.NAME is for NAME, marked wildcard
             if domain not in domains:
                 raise CAError(f"the CA sent an authorization for {domain!r}, which was not ordered ({', '.join(domains)})")
             status = authz.body.status

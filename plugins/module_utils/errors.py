@@ -28,7 +28,8 @@ class AccountError(AcmeError):
 
 
 class ChallengeError(AcmeError):
-    """The http-01 challenge cannot succeed: self-check or CA validation failed."""
+    """A challenge cannot succeed: it could not be presented, its self-check or the CA's
+    validation failed."""
 
 
 class CAError(AcmeError):

@@ -28,8 +28,8 @@ _NUMERIC_TLD = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
 
 def normalize(domains: Sequence[Any]) -> list[str]:
-    """Lower-case A-label names and IP addresses in their canonical text (RFC 5952 for IPv6), in
-    the given order, without duplicates. Raises ConfigError."""
+    """Lower-case A-label names (a wildcard as *.NAME) and IP addresses in their canonical text
+    (RFC 5952 for IPv6), in the given order, without duplicates. Raises ConfigError."""
     if isinstance(domains, (str, bytes)) or not isinstance(domains, (list, tuple)):
         raise ConfigError(f"domains must be a list of DNS names or IP addresses, not {domains!r}")
     if not domains:
@@ -53,6 +53,7 @@ def lineage_name(domains: Sequence[Any], name: str | None = None) -> str:
     names are checked either way."""
     first = normalize(domains)[0]
     if name is None or name == "":
+        first = first[2:] if first.startswith("*.") else first  # *.example.org lives in example.org, as with certbot
         address = ip(first)
         if address is not None:
             return _folder_name(address)
@@ -86,11 +87,16 @@ def _one(raw: Any) -> str:
     if any(ord(c) < 33 or 127 <= ord(c) < 160 for c in raw):
         raise ConfigError(f"{raw!r} is not a DNS name: it holds spaces or control characters")
     name = raw.rstrip(".").lower()
+    if name.startswith("*.") and "*" not in name[2:]:
+        # A wildcard (RFC 8555 7.1.3): the CA validates the name below it, over dns-01 only
+        # (responders.check_options says so for http-01).
+        base = _one(raw.strip()[2:])
+        if ip(base) is not None:
+            raise ConfigError(f"{raw} is a wildcard over an IP address; only DNS names take a wildcard")
+        return "*." + base
     if "*" in name:
-        raise ConfigError(
-            f"{raw} is a wildcard: wildcards need the dns-01 challenge, and this collection does "
-            "only http-01; list the names themselves instead"
-        )
+        raise ConfigError(f"{raw} is not a valid wildcard: only the whole leftmost label may be '*', as in "
+                          "*.example.org")
     address = _address(raw.strip(), raw)
     if address is not None:
         return str(address)

@@ -34,58 +34,44 @@ def obtain(spec: CertificateSpec, name: str, access: keyaccess.Access, current: 
 
     private_key = _private_key(spec, current)
     warnings: list[str] = []
-    with spec.ca.session() as session:
-        # 3. Account: reuse the one of this key; create it only with terms_agreed.
-        account_url = session.ensure_account(spec.account_email, spec.terms_agreed)
-        # 4. Order (with the profile, when the CA offers it, and `replaces` for a renewal the CA's
-        #    ARI knows), and the challenges of the authorizations the CA does not hold.
-        profile, warning = carules.choose_profile(session.profiles(), spec.profile, spec.profile_required,
-                                                  spec.ca.directory_url, carules.has_addresses(spec.domains))
-        warnings.extend([warning] if warning else [])
-        replaces = ari.cert_id(current.pem) if current and ari.applies(current, spec.ca.directory_url) else None
-        try:
-            order, replaces, warning = session.new_order(spec.domains, profile=profile, replaces=replaces)
-        except CAError as exc:
-            if not carules.has_addresses(spec.domains):
-                raise
-            raise CAError(f"{exc}; {carules.refused_for_addresses(profile)}", retry_after=exc.retry_after) from exc
-        warnings.extend([warning] if warning else [])
-        #    The responder of the certificate's challenge type answers them (responders.py).
-        with responders.for_certificate(spec, SELF_CHECK_TIMEOUT) as responder:
-            challenges = session.pending_challenges(order, responder.challenge_type, spec.domains)
-            for challenge in challenges:
-                responder.present(challenge)
-            # 5. Self-check each challenge as the CA will, before spending a validation.
-            for challenge in challenges if spec.self_check else []:
-                warning = responder.self_check(challenge)
-                warnings.extend([warning] if warning else [])
-            # 6. Ask the CA to validate, and wait (Retry-After, the run's deadline).
-            for challenge in challenges:
-                session.answer(challenge)
-            for challenge in challenges:
-                try:
-                    session.wait_valid(challenge)
-                except ChallengeError as exc:
-                    raise ChallengeError(f"{exc}; {responder.advice(challenge)}") from exc
-        # 7. Finalize with the CSR and download the chain the CA returns (or the preferred one of its
-        #    alternates). Check it against our key, our names and itself before anything is written.
-        offered = session.finalize(order, keys.make_csr(private_key, spec.domains), bool(spec.preferred_chain))
-        fullchain_pem, warning = chains.pick(offered, spec.preferred_chain)
-        warnings.extend([warning] if warning else [])
-        chain = certcheck.parse_chain(fullchain_pem)
-        certcheck.check(chain, private_key, spec.domains, times.now())
-        fullchain_pem = certcheck.to_pem(chain)
-        # The root it leads to: a pool's members trust what the issuer records here (roots.py).
-        chain_roots = roots.of_chain(chain, spec.ca.ca_bundle)
-        # Ask ARI about it at once, so that the next runs stay offline until its Retry-After.
-        leaf_pem = versions.split_fullchain(fullchain_pem)[0]
-        has_ari = session.has_ari()
-        try:
-            new_window = window.ask(session, leaf_pem, times.now())
-        except AcmeError as exc:
-            new_window = None
-            warnings.append(f"the new certificate's renewal window (ARI) is unknown for now: {exc}")
-        warnings.extend(session.warnings)
+    # The responder of the certificate's challenge type (responders.py) answers the challenges.
+    responder = responders.for_certificate(spec, SELF_CHECK_TIMEOUT)
+    try:
+        with responder, spec.ca.session() as session:
+            # 3. Before the CA hears of this certificate: can its challenges be presented at all? (A
+            #    dns-01 server that refuses the update fails here, before any order.)
+            responder.prepare(spec.domains)
+            # Account: reuse the one of this key; create it only with terms_agreed.
+            account_url = session.ensure_account(spec.account_email, spec.terms_agreed)
+            # 4. Order (with the profile, when the CA offers it, and `replaces` for a renewal the
+            #    CA's ARI knows); 5-6. present, self-check and have validated the challenges of the
+            #    authorizations the CA does not hold already.
+            order, profile, replaces = _order(session, spec, current, warnings)
+            _validate(session, responder, spec.domains, order, warnings)
+            # 7. Finalize with the CSR and download the chain the CA returns (or the preferred one of its
+            #    alternates). Check it against our key, our names and itself before anything is written.
+            offered = session.finalize(order, keys.make_csr(private_key, spec.domains), bool(spec.preferred_chain))
+            fullchain_pem, warning = chains.pick(offered, spec.preferred_chain)
+            warnings.extend([warning] if warning else [])
+            chain = certcheck.parse_chain(fullchain_pem)
+            certcheck.check(chain, private_key, spec.domains, times.now())
+            fullchain_pem = certcheck.to_pem(chain)
+            # The root it leads to: a pool's members trust what the issuer records here (roots.py).
+            chain_roots = roots.of_chain(chain, spec.ca.ca_bundle)
+            # Ask ARI about it at once, so that the next runs stay offline until its Retry-After.
+            leaf_pem = versions.split_fullchain(fullchain_pem)[0]
+            has_ari = session.has_ari()
+            try:
+                new_window = window.ask(session, leaf_pem, times.now())
+            except AcmeError as exc:
+                new_window = None
+                warnings.append(f"the new certificate's renewal window (ARI) is unknown for now: {exc}")
+            warnings.extend(session.warnings)
+    except AcmeError as exc:
+        if responder.warnings:  # what its clean-up left behind belongs in the message
+            exc.args = (f"{exc}; {'; '.join(responder.warnings)}",)
+        raise
+    warnings.extend(responder.warnings)
 
     # 8. Store key, cert, chain and fullchain as one atomic swap, keeping the previous version, and
     #    note that the server must reload.
@@ -99,6 +85,43 @@ def obtain(spec: CertificateSpec, name: str, access: keyaccess.Access, current: 
     if issued is None or issued.cert is None:  # the files were just written: only a disk fault gets here
         issued = lineage.Lineage(name, stored.written.paths, lineage.cert_info(leaf_pem), pem=leaf_pem)
     return Issued(issued, new_window, replaces, stored.repaired, warnings)
+
+
+def _order(session: Any, spec: CertificateSpec, current: lineage.Lineage | None,
+           warnings: list[str]) -> tuple[Any, str | None, str | None]:
+    """The order, the profile it asked for and the certificate it replaces."""
+    profile, warning = carules.choose_profile(session.profiles(), spec.profile, spec.profile_required,
+                                              spec.ca.directory_url, carules.has_addresses(spec.domains))
+    warnings.extend([warning] if warning else [])
+    replaces = ari.cert_id(current.pem) if current and ari.applies(current, spec.ca.directory_url) else None
+    try:
+        order, replaces, warning = session.new_order(spec.domains, profile=profile, replaces=replaces)
+    except CAError as exc:
+        if not carules.has_addresses(spec.domains):
+            raise
+        raise CAError(f"{exc}; {carules.refused_for_addresses(profile)}", retry_after=exc.retry_after) from exc
+    warnings.extend([warning] if warning else [])
+    return order, profile, replaces
+
+
+def _validate(session: Any, responder: responders.Responder, domains: list[str], order: Any,
+              warnings: list[str]) -> None:
+    """Steps 5-6 for the challenges of the authorizations the CA does not hold already."""
+    challenges = session.pending_challenges(order, responder.challenge_type, domains)
+    for challenge in challenges:
+        responder.present(challenge)
+    # 5. Self-check each challenge as the CA will, before spending a validation.
+    for challenge in challenges:
+        warning = responder.self_check(challenge)
+        warnings.extend([warning] if warning else [])
+    # 6. Ask the CA to validate, and wait (Retry-After, the run's deadline).
+    for challenge in challenges:
+        session.answer(challenge)
+    for challenge in challenges:
+        try:
+            session.wait_valid(challenge)
+        except ChallengeError as exc:
+            raise ChallengeError(f"{exc}; {responder.advice(challenge)}") from exc
 
 
 def _keep_window(cert_dir: str, name: str, leaf_pem: bytes, window: ari.Window | None) -> list[str]:

@@ -30,8 +30,11 @@ class CertificateSpec:
     is kept for cron. How to run (force, check mode) is said to ensure() for one run only."""
 
     domains: list[str]
-    # The http-01 responder's folder (responders.check_options says which options a challenge needs).
+    # How the CA validates the names (responders.py), and what that challenge type needs: the
+    # http-01 responder's folder, the dns-01 responder's options (dnsconfig.py).
+    challenge: str = "http-01"
     webroot: str | None = None
+    dns: dict[str, Any] | None = None
     name: str | None = None
     cert_dir: str = DEFAULT_CERT_DIR
     ca: CAConnection = field(default_factory=CAConnection)
@@ -70,7 +73,7 @@ class CertificateSpec:
 
 
 _TYPES = {
-    "webroot": (str, type(None)), "cert_dir": str, "name": (str, type(None)), "account_email": (str, type(None)),
+    "challenge": str, "webroot": (str, type(None)), "dns": (dict, type(None)), "cert_dir": str, "name": (str, type(None)), "account_email": (str, type(None)),
     "terms_agreed": bool, "key_type": str, "reuse_key": bool, "self_check": bool,
     "profile": (str, type(None)), "profile_required": bool, "preferred_chain": (str, type(None)),
     "issuer": (str, type(None)), "members": (list, type(None)),

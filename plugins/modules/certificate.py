@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: certificate
-short_description: Obtain and renew an ACME certificate through the http-01 webroot method, in one task
+short_description: Obtain and renew an ACME certificate (http-01 webroot or dns-01), in one task
 version_added: 0.1.0
 description:
   - Makes sure the lineage O(name) under O(cert_dir) holds a valid certificate for O(domains),
@@ -22,15 +22,17 @@ description:
     M(zerodowntime.acme.certificate_revoke) revoked it, or when O(force) is set.
   - When nothing is due the module makes no network access at all, so a daily run across a fleet
     costs next to nothing.
-  - When due, it does the whole http-01 exchange in one call. It writes the challenge files under
-    O(webroot), checks them over HTTP itself, lets the CA validate, finalizes, and removes the
-    files again in every outcome.
+  - When due, it does the whole exchange in one call. With http-01 (the default) it writes the
+    challenge files under O(webroot), checks them over HTTP itself, lets the CA validate,
+    finalizes, and removes the files again in every outcome. With dns-01 (O(challenge)) it writes
+    the TXT records through O(dns.writer), waits until every authoritative nameserver serves them,
+    lets the CA validate, and deletes exactly its own values again in every outcome.
   - The certificate the CA sends is checked before it is installed, against the key of the request,
     the names ordered, and its own chain (names and signatures). A certificate that does not fit
     fails the task and nothing is installed.
   - The key, certificate, chain and full chain are replaced as one atomic swap, and the previous
     version is kept. A crash at any moment leaves the old pair intact.
-  - Wildcard names need dns-01 and are refused, as are IP addresses.
+  - Wildcard names (V(*.example.org)) need O(challenge=dns-01); IP addresses need http-01.
 author:
   - zerodowntime.acme developers (@zerodowntime)
 extends_documentation_fragment:
@@ -57,7 +59,9 @@ options:
         O(profile), such a certificate asks for C(shortlived) where the CA offers it, because Let's
         Encrypt issues IP addresses only in that profile; it warns that it did. At Let's Encrypt a
         private, loopback or reserved address fails before any order.
-      - At most 100 names. No wildcards.
+      - A wildcard (V(*.example.org), the whole leftmost label) needs O(challenge=dns-01). Its
+        lineage is named after the name below it (V(example.org)), as with certbot.
+      - At most 100 names.
     type: list
     elements: str
     required: true
@@ -67,16 +71,103 @@ options:
       - Defaults to the first of O(domains); an address is spelled C(ip-127-0-0-5) or
         C(ip6-2001-db8-0-0-0-0-0-5).
     type: str
+  challenge:
+    description:
+      - How the CA validates the names. V(http-01) serves a file from O(webroot) on port 80.
+        V(dns-01) publishes a TXT record through O(dns), for wildcards and for hosts the CA cannot
+        reach on port 80.
+    type: str
+    choices: [http-01, dns-01]
+    default: http-01
+  dns:
+    description:
+      - How dns-01 writes and checks the TXT record of C(_acme-challenge.NAME). Required with
+        O(challenge=dns-01), refused with http-01.
+      - Before writing, the CNAMEs of C(_acme-challenge.NAME) are followed (delegation to another
+        zone), and the record is written where the chain ends. Our value is added beside any other and
+        only our value is deleted afterwards, so an apex and its wildcard validate in one order.
+      - Before the CA is asked, every address (IPv6 and IPv4) of every authoritative nameserver of
+        the zone must answer the value, asked directly; after O(dns.propagation_timeout) the task
+        fails naming the nameservers still missing it.
+      - Needs the C(dnspython) library on the host (Debian's C(python3-dnspython)).
+    type: dict
+    suboptions:
+      writer:
+        description:
+          - V(rfc2136) sends a dynamic update signed with a TSIG key to O(dns.server).
+          - V(hook) runs O(dns.hook) as C(HOOK present FQDN VALUE) and C(HOOK cleanup FQDN VALUE)
+            (FQDN with its final dot); exit code 0 is success. Scripts written for lego's exec
+            provider follow the same contract.
+          - V(acme-dns) posts the value to O(dns.acme_dns_url) with the account of each name;
+            acme-dns keeps the latest two values of an account, so nothing is deleted.
+        type: str
+        required: true
+        choices: [rfc2136, hook, acme-dns]
+      server:
+        description:
+          - The IP address of the primary nameserver that takes the updates (rfc2136).
+        type: str
+      port:
+        description:
+          - Its port.
+        type: int
+        default: 53
+      key_name:
+        description:
+          - The name of the TSIG key (rfc2136), as in C(tsig-keygen NAME).
+        type: str
+      key_algorithm:
+        description:
+          - The TSIG algorithm.
+        type: str
+        choices: [hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha224, hmac-sha1]
+        default: hmac-sha256
+      key_secret:
+        description:
+          - The TSIG key's secret, base64, as C(tsig-keygen) prints it. Never logged.
+        type: str
+      hook:
+        description:
+          - The hook command as a list, its program an absolute path (hook writer).
+        type: list
+        elements: str
+      acme_dns_url:
+        description:
+          - The https URL of the acme-dns server (acme-dns writer).
+        type: str
+      acme_dns_accounts:
+        description:
+          - For each name (V(example.org) also serves V(*.example.org)), its acme-dns account as
+            C(/register) answered it, C({username, password, subdomain}). C(_acme-challenge.NAME) must
+            be a CNAME to the account's C(fulldomain). Never logged.
+        type: dict
+      resolvers:
+        description:
+          - IP addresses of the resolvers that find the zones and their nameservers, for split-horizon
+            DNS where this host's own resolvers see other zones than the CA does.
+        type: list
+        elements: str
+      propagation_timeout:
+        description:
+          - How long to wait, in seconds, for every authoritative nameserver to answer the value.
+        type: int
+        default: 300
+      propagation_delay:
+        description:
+          - A fixed wait, in seconds, after the records are written and before they are checked, for
+            providers whose nameservers lag behind their API.
+        type: int
+        default: 0
   webroot:
     description:
       - The folder that nginx uses as C(root) for C(/.well-known/acme-challenge/) on port 80, as
         certbot's C(-w). Challenge files go to C(WEBROOT/.well-known/acme-challenge/TOKEN).
+      - Required with O(challenge=http-01).
       - The webroot may belong to a site's user. C(.well-known/acme-challenge) in it is created
         (owned by the running user, mode C(0755)) when missing, and refused before any order when
         it is a link or a file, writable by its group or by everyone, or owned by another user than
         root or the running user. Files in it are created and removed without following links.
     type: path
-    required: true
   cert_dir:
     description:
       - Where lineages live. The files are C(CERT_DIR/NAME/privkey.pem) (mode C(0600)),
@@ -165,6 +256,9 @@ options:
       - When the name does not resolve or the connection fails from the host itself (NAT hairpin,
         split DNS), the module warns and goes on; so it does when only the IPv6 address is
         unreachable while IPv4 answers right.
+      - With O(challenge=dns-01), ask every authoritative nameserver of the record's zone directly
+        until all answer the value (see O(dns.propagation_timeout)). V(false) waits only
+        O(dns.propagation_delay), for a host that cannot reach its zone's nameservers.
     type: bool
     default: true
 notes:
@@ -218,6 +312,38 @@ EXAMPLES = r"""
     domains: [10.20.0.5]  # the lineage is /etc/zerodowntime-acme/live/ip-10-20-0-5
     webroot: /var/www/well-known
     directory_url: https://ca.internal.example/acme/acme/directory
+    terms_agreed: true
+
+- name: A wildcard and its apex over dns-01, written into BIND with a TSIG key
+  zerodowntime.acme.certificate:
+    domains: ["*.example.org", example.org]  # the lineage is /etc/zerodowntime-acme/live/example.org
+    challenge: dns-01
+    dns:
+      writer: rfc2136
+      server: 192.0.2.53  # the zone's primary
+      key_name: acme-update
+      key_secret: "{{ vault_acme_update_secret }}"
+    terms_agreed: true
+
+- name: An internal host that the CA cannot reach, through a provider's CLI
+  zerodowntime.acme.certificate:
+    domains: [git.internal.example.org]
+    challenge: dns-01
+    dns:
+      writer: hook
+      hook: [/usr/local/bin/dns-record]  # run as: dns-record present|cleanup FQDN. VALUE
+      propagation_delay: 30  # the provider's nameservers follow its API after a while
+    terms_agreed: true
+
+- name: Through acme-dns, with _acme-challenge.example.org a CNAME to the account's fulldomain
+  zerodowntime.acme.certificate:
+    domains: ["*.example.org", example.org]
+    challenge: dns-01
+    dns:
+      writer: acme-dns
+      acme_dns_url: https://auth.acme-dns.example
+      acme_dns_accounts:
+        example.org: "{{ vault_acme_dns_account }}"  # {username, password, subdomain}
     terms_agreed: true
 
 # Ad hoc, with the reload done by the module itself:
@@ -321,10 +447,12 @@ hooks:
 """
 
 import dataclasses
+from typing import Mapping, Sequence
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.zerodowntime.acme.plugins.module_utils import connection
+from ansible_collections.zerodowntime.acme.plugins.module_utils.dnsconfig import ARGUMENT_SPEC as DNS_SPEC
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
 from ansible_collections.zerodowntime.acme.plugins.module_utils.issuance import ensure
 from ansible_collections.zerodowntime.acme.plugins.module_utils.keyaccess import ARGUMENT_SPEC as KEY_ACCESS_SPEC
@@ -337,7 +465,9 @@ ARGUMENT_SPEC = dict(
     connection.ARGUMENT_SPEC,
     domains=dict(type="list", elements="str", required=True),
     name=dict(type="str"),
-    webroot=dict(type="path", required=True),
+    challenge=dict(type="str", choices=["http-01", "dns-01"], default="http-01"),
+    webroot=dict(type="path"),
+    dns=DNS_SPEC,
     cert_dir=dict(type="path", default=DEFAULT_CERT_DIR),
     account_email=dict(type="str"),
     terms_agreed=dict(type="bool", default=False),
@@ -362,6 +492,8 @@ RUN_OPTIONS = ("force",)
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
+    if params["challenge"] == "dns-01" or params["reload_services"] or params["deploy_hook"]:
+        _start_programs_with(module)  # a dns-01 hook, the services' reload, the deploy hook
     try:
         spec = CertificateSpec.from_options({k: params[k] for k in ARGUMENT_SPEC if k not in RUN_OPTIONS})
         outcome = ensure(spec, force=params["force"], check_mode=module.check_mode)
@@ -391,15 +523,8 @@ def _follow_up(module: AnsibleModule, spec: CertificateSpec, outcome: Outcome, r
     # Imported here: a certificate without them, the common no-op, does not pay for compiling them.
     from ansible_collections.zerodowntime.acme.plugins.module_utils import commands, hooks
 
-    def run(argv: list[str], timeout: float, env: dict[str, str] | None = None,
-            keep_fds: tuple[int, ...] = ()) -> commands.Finished:
-        # The environment as the host CLI gives it: only the variables named (env -i), never Ansible's.
-        pairs = [f"{key}={value}" for key, value in dict(commands.fixed_environment(), **(env or {})).items()]
-        rc, out, err = module.run_command(["/usr/bin/env", "-i", *pairs, *argv], pass_fds=keep_fds or None)
-        return commands.Finished(rc, out, err)
-
     try:
-        steps, warnings = hooks.follow_up(spec, outcome.changed, dry_run=module.check_mode, run=run)
+        steps, warnings = hooks.follow_up(spec, outcome.changed, dry_run=module.check_mode, run=commands.run)
     except AcmeError as exc:
         module.fail_json(msg=str(exc), **result)
     for warning in warnings:
@@ -414,6 +539,23 @@ def _follow_up(module: AnsibleModule, spec: CertificateSpec, outcome: Outcome, r
             msg=f"{'; '.join(f'{step.what} failed: {step.error}' for step in failed)}; the new certificate is in "
                 f"place at {outcome.paths['fullchain']}, and the next run tries again",
             **(dict(rc=first.returncode, stdout=first.stdout, stderr=first.stderr) if first else {}), **result)
+
+
+def _start_programs_with(module: AnsibleModule) -> None:
+    """The engine starts programs through commands.run(); in a module, that is run_command (which
+    ansible-test requires), bounded by coreutils' timeout as the host CLI's runner bounds them."""
+    from ansible_collections.zerodowntime.acme.plugins.module_utils import commands
+
+    def run(argv: Sequence[str], timeout: float, stdin: bytes | None, env: Mapping[str, str] | None,
+            keep_fds: Sequence[int]) -> commands.Finished:
+        command = ["/usr/bin/timeout", "-k", "5", str(max(1, int(timeout))), *argv]
+        if env is not None:  # the whole environment: nothing of Ansible's (env -i)
+            command = ["/usr/bin/env", "-i", *(f"{key}={value}" for key, value in env.items()), *command]
+        rc, out, err = module.run_command(command, data=stdin.decode() if stdin else None, binary_data=True,
+                                          pass_fds=tuple(keep_fds) or None)
+        return commands.Finished(rc, out[-commands.MAX_OUTPUT:], err[-commands.MAX_OUTPUT:])
+
+    commands.use(run)
 
 
 if __name__ == "__main__":

@@ -26,13 +26,15 @@ class Pebble:
                  acme_port: int = 14000, management_port: int = 15000, dns_port: int = 8053,
                  dns_management_port: int = 8055, profiles: dict | None = None,
                  eab_keys: dict[str, str] | None = None, alternate_roots: int = 0,
-                 retry_after: dict[str, int] | None = None, nonce_reject: int = 5) -> None:
+                 retry_after: dict[str, int] | None = None, nonce_reject: int = 5,
+                 dns_server: str | None = None) -> None:
         """`eab_keys` (kid -> base64url HMAC key) lets accounts be bound to those keys (not required);
         `alternate_roots` adds cross-signed chains under further roots, offered as alternates;
         `retry_after` is what Pebble tells pollers of a pending authorization or order ({} for
         Pebble's own behaviour, as the benchmark wants it); `nonce_reject` is the percentage of good
         nonces Pebble refuses (its default, 5, for the tests; the benchmark counts requests, and
-        certbot retries a refused nonce only once, so it asks for 0)."""
+        certbot retries a refused nonce only once, so it asks for 0). `dns_server` (HOST:PORT): the
+        DNS server Pebble asks instead of a challtestsrv of its own (BIND, for dns-01)."""
         self.state_dir = os.path.abspath(state_dir)
         self.bin_dir = bin_dir
         self.acme_port = acme_port
@@ -44,6 +46,7 @@ class Pebble:
         self.alternate_roots = alternate_roots
         self.retry_after = DEFAULT_RETRY_AFTER if retry_after is None else retry_after
         self.nonce_reject = nonce_reject
+        self.dns_server = dns_server
         self.directory_url = f"https://127.0.0.1:{acme_port}/dir"
         self.api_ca = os.path.join(self.state_dir, "tls", "ca.pem")
         # The API's CA and Pebble's issuing roots (written by start()): what clients get as ca_bundle.
@@ -54,7 +57,8 @@ class Pebble:
 
     def start(self) -> "Pebble":
         os.makedirs(self.state_dir, exist_ok=True)
-        for port in (self.acme_port, self.management_port, self.dns_management_port):
+        ports = (self.acme_port, self.management_port) + (() if self.dns_server else (self.dns_management_port,))
+        for port in ports:
             if procs.port_in_use("127.0.0.1", port):
                 raise RuntimeError(f"127.0.0.1:{port} is taken; is another Pebble running?")
         _ca, cert, key = make_api_tls(os.path.join(self.state_dir, "tls"))
@@ -73,14 +77,9 @@ class Pebble:
         config_path = os.path.join(self.state_dir, "pebble-config.json")
         with open(config_path, "w", encoding="utf-8") as f:
             json.dump(config, f, indent=2)
-        dns = f"127.0.0.1:{self.dns_port}"
-        self._dns = procs.start([
-            os.path.join(self.bin_dir, "pebble-challtestsrv"),
-            "-management", f"127.0.0.1:{self.dns_management_port}", "-dnsserver", dns,
-            "-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", "",
-            "-defaultIPv4", "", "-defaultIPv6", "",
-        ], os.path.join(self.state_dir, "challtestsrv.log"))
-        procs.wait_for_port("127.0.0.1", self.dns_management_port, proc=self._dns)
+        dns = self.dns_server or f"127.0.0.1:{self.dns_port}"
+        if not self.dns_server:
+            self._start_challtestsrv(dns)
         self._pebble = procs.start(
             [os.path.join(self.bin_dir, "pebble"), "-config", config_path, "-dnsserver", dns],
             self.log_path, env={"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_ALTERNATE_ROOTS": str(self.alternate_roots),
@@ -96,6 +95,15 @@ class Pebble:
         with open(self.ca_bundle, "wb") as bundle:
             bundle.write(trusted)
         return self
+
+    def _start_challtestsrv(self, dns: str) -> None:
+        self._dns = procs.start([
+            os.path.join(self.bin_dir, "pebble-challtestsrv"),
+            "-management", f"127.0.0.1:{self.dns_management_port}", "-dnsserver", dns,
+            "-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", "",
+            "-defaultIPv4", "", "-defaultIPv6", "",
+        ], os.path.join(self.state_dir, "challtestsrv.log"))
+        procs.wait_for_port("127.0.0.1", self.dns_management_port, proc=self._dns)
 
     def stop(self) -> None:
         procs.stop(self._pebble)

@@ -24,7 +24,7 @@ def test_the_name_is_the_one_the_module_would_choose(certificate, expected, tmp_
 
 @pytest.mark.parametrize("certificate, words", [
     ({"domains": []}, "domains is empty"),
-    ({"domains": ["*.example.org"]}, "wildcard"),
+    ({"domains": ["www.*.example.org"]}, "not a valid wildcard"),
     ({"domains": ["a.example"], "name": "../etc"}, "cannot be a folder name"),
     ({"names": ["a.example"]}, "wants a certificate with 'domains'"),
     ("a.example", "wants a certificate with 'domains'"),
@@ -32,6 +32,10 @@ def test_the_name_is_the_one_the_module_would_choose(certificate, expected, tmp_
 def test_bad_certificates_are_filter_errors(certificate, words):
     with pytest.raises(AnsibleFilterError, match=words):
         lineage_name(certificate)
+
+
+def test_a_wildcard_lives_in_the_folder_of_the_name_below_it_as_with_certbot():
+    assert lineage_name({"domains": ["*.Example.org", "example.org"]}) == "example.org"
 
 
 def test_the_filter_is_registered():

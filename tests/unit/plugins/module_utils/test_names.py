@@ -19,7 +19,10 @@ def test_idn_goes_to_punycode():
 
 @pytest.mark.parametrize("bad, words", [
     ([], "empty"),
-    (["*.example.org"], "wildcard"),
+    (["www.*.example.org"], "not a valid wildcard"),
+    (["*example.org"], "not a valid wildcard"),
+    (["*.*.example.org"], "not a valid wildcard"),
+    (["*.192.0.2.1"], "wildcard over an IP address"),
     (["fe80::1%eth0"], "zone"),
     (["::ffff:192.0.2.1"], "IPv4 address written as IPv6"),
     (["[192.0.2.1]"], "only IPv6 addresses take"),
@@ -97,3 +100,8 @@ def test_a_first_domain_too_long_for_a_folder_asks_for_name():
     with pytest.raises(ConfigError, match="set `name`"):
         names.lineage_name([long_name])
     assert names.lineage_name([long_name], "short") == "short"
+
+
+def test_a_wildcard_is_the_leftmost_label_over_a_checked_name():
+    assert names.normalize(["*.Example.ORG.", "example.org"]) == ["*.example.org", "example.org"]
+    assert names.normalize(["*.bücher.example"]) == ["*.xn--bcher-kva.example"]

@@ -18,8 +18,34 @@ ENGINE = os.path.dirname(inspect.getfile(responders))
 def test_the_certificates_responder_is_chosen_here_and_answers_http_01(tmp_path):
     chosen = responders.for_certificate(CertificateSpec(domains=["a.example"], webroot=str(tmp_path)), 5)
     assert isinstance(chosen, responder.HttpResponder) and chosen.challenge_type == "http-01"
-    for method in ("present", "self_check", "advice", "__enter__", "__exit__"):
+    for method in ("prepare", "present", "self_check", "advice", "__enter__", "__exit__"):
         assert callable(getattr(chosen, method))
+    assert chosen.warnings == []
+
+
+def test_dns_01_is_chosen_by_the_challenge_option():
+    from ansible_collections.zerodowntime.acme.plugins.module_utils.dns01 import DnsResponder
+
+    spec = CertificateSpec(domains=["*.a.example", "a.example"], challenge="dns-01",
+                           dns={"writer": "hook", "hook": ["/bin/true"], "resolvers": ["127.0.0.1"]})
+    responders.check_options(spec)
+    chosen = responders.for_certificate(spec, 5)
+    assert isinstance(chosen, DnsResponder) and chosen.challenge_type == "dns-01"
+    for method in ("prepare", "present", "self_check", "advice", "__enter__", "__exit__"):
+        assert callable(getattr(chosen, method))
+
+
+@pytest.mark.parametrize("options, words", [
+    (dict(domains=["*.a.example"], webroot="/srv"), r"\*.a.example is a wildcard, which the CA validates over dns-01"),
+    (dict(domains=["a.example"], webroot="/srv", dns={"writer": "hook"}), "the dns option is for challenge dns-01"),
+    (dict(domains=["a.example", "192.0.2.1"], challenge="dns-01", dns={"writer": "hook", "hook": ["/bin/true"]}),
+     "192.0.2.1 is an IP address, which the CA validates over http-01 only"),
+    (dict(domains=["a.example"], challenge="tls-alpn-01"), "challenge must be one of http-01, dns-01"),
+    (dict(domains=["a.example"], challenge="dns-01"), "challenge dns-01 needs the dns option"),
+])
+def test_a_challenge_and_names_that_do_not_fit_fail_before_any_order(options, words):
+    with pytest.raises(ConfigError, match=words):
+        responders.check_options(CertificateSpec(**options))
 
 
 def test_http_01_needs_a_webroot_and_says_so_before_any_order():
