@@ -119,6 +119,7 @@ $(DOCS_VENV)/.installed: requirements/docs.txt | host
 bench: setup $(BENCH_VENV)/.installed
 	$(PY) bench/noop_vs_stat.py
 	$(PY) bench/converge_vs_ping.py
+	$(PY) bench/converge_many.py
 	$(PY) bench/compare_clients.py
 	$(PY) bench/loop_item.py
 	$(PY) bench/dns01_vs_http01.py

@@ -36,6 +36,7 @@ STATE = os.path.join(ROOT, "build", "bench-fleet")
 HOSTS = [f"zdt-bench-{n:02d}" for n in range(1, 11)]
 ROUNDS = 5
 IMAGE = "zdt/debian:12"
+CA_BUNDLE = "/usr/local/share/zdt-test/pebble-api-ca.pem"
 
 
 def _address(index: int) -> str:
@@ -52,29 +53,47 @@ def _inventory(pebble: Pebble) -> str:
             "zerodowntime_acme_certificates": [{"domains": [name]}],
         }
         pebble.add_a(name, _address(index))
+    return write_inventory(STATE, hosts, pebble)
+
+
+def write_inventory(state: str, hosts: dict[str, dict], pebble: Pebble) -> str:
+    """The containers, reached through docker, with the nginx role's settings for this Pebble."""
     inventory = {"all": {"hosts": hosts, "vars": {
         "ansible_connection": "community.docker.docker",
         "ansible_python_interpreter": "/usr/bin/python3",
         "zerodowntime_acme_directory_url": pebble.directory_url,
-        "zerodowntime_acme_ca_bundle": "/usr/local/share/zdt-test/pebble-api-ca.pem",
+        "zerodowntime_acme_ca_bundle": CA_BUNDLE,
         "zerodowntime_acme_terms_agreed": True,
         "zerodowntime_acme_http_server": True,
     }}}
-    path = os.path.join(STATE, "inventory.yml")
+    path = os.path.join(state, "inventory.yml")
     with open(path, "w", encoding="utf-8") as f:
         yaml.safe_dump(inventory, f)
     return path
 
 
+def prepare_play(pebble_api_ca: str) -> list[dict]:
+    """Each host trusts Pebble's API (zerodowntime_acme_ca_bundle points here)."""
+    return [{"hosts": "all", "gather_facts": False, "tasks": [
+        {"name": "Create the folder for the test CA",
+         "ansible.builtin.file": {"path": "/usr/local/share/zdt-test", "state": "directory", "mode": "0755"}},
+        {"name": "Trust the CA of Pebble's API",
+         "ansible.builtin.copy": {"src": pebble_api_ca, "dest": CA_BUNDLE, "mode": "0644"}},
+    ]}]
+
+
+def write_playbooks(state: str, plays: dict[str, list[dict]]) -> dict[str, str]:
+    paths = {}
+    for name, play in plays.items():
+        paths[name] = os.path.join(state, f"{name}.yml")
+        with open(paths[name], "w", encoding="utf-8") as f:
+            yaml.safe_dump(play, f, sort_keys=False)
+    return paths
+
+
 def _playbooks() -> dict[str, str]:
     plays = {
-        "prepare": [{"hosts": "all", "gather_facts": False, "tasks": [
-            {"name": "Create the folder for the test CA",
-             "ansible.builtin.file": {"path": "/usr/local/share/zdt-test", "state": "directory", "mode": "0755"}},
-            {"name": "Trust the CA of Pebble's API",
-             "ansible.builtin.copy": {"src": os.path.join(STATE, "pebble", "pebble-api-ca.pem"),
-                                      "dest": "/usr/local/share/zdt-test/pebble-api-ca.pem", "mode": "0644"}},
-        ]}],
+        "prepare": prepare_play(os.path.join(STATE, "pebble", "pebble-api-ca.pem")),
         "converge": [{"hosts": "all", "roles": [{"role": "zerodowntime.acme.nginx"}]}],
         "ping": [{"hosts": "all", "gather_facts": True, "tasks": [{"name": "Ping", "ansible.builtin.ping": {}}]}],
         # The module alone on each host, nothing due, against ping alone: a fleet's ad hoc check.
@@ -88,15 +107,10 @@ def _playbooks() -> dict[str, str]:
                 "directory_url": "{{ zerodowntime_acme_directory_url }}",
                 "ca_bundle": "{{ zerodowntime_acme_ca_bundle }}", "terms_agreed": True}}]}],
     }
-    paths = {}
-    for name, play in plays.items():
-        paths[name] = os.path.join(STATE, f"{name}.yml")
-        with open(paths[name], "w", encoding="utf-8") as f:
-            yaml.safe_dump(play, f, sort_keys=False)
-    return paths
+    return write_playbooks(STATE, plays)
 
 
-def _run(playbook: str, inventory: str, env: dict[str, str]) -> tuple[float, str]:
+def run_playbook(playbook: str, inventory: str, env: dict[str, str]) -> tuple[float, str]:
     start = time.monotonic()
     done = subprocess.run(["ansible-playbook", "-i", inventory, playbook], env=env, capture_output=True,
                           text=True, check=False)
@@ -106,7 +120,7 @@ def _run(playbook: str, inventory: str, env: dict[str, str]) -> tuple[float, str
     return elapsed, done.stdout
 
 
-def _changed(recap: str) -> int:
+def changed_count(recap: str) -> int:
     return sum(int(n) for n in re.findall(r"changed=(\d+)", recap))
 
 
@@ -124,14 +138,14 @@ def main() -> None:
             docker.plain_container(host, IMAGE, {f"{host}.zdt.test": _address(index)})
         inventory = _inventory(pebble)
         playbooks = _playbooks()
-        _run(playbooks["prepare"], inventory, env)
-        first = _run(playbooks["converge"], inventory, env)[0]
+        run_playbook(playbooks["prepare"], inventory, env)
+        first = run_playbook(playbooks["converge"], inventory, env)[0]
         orders = pebble.request_count()
         times: dict[str, list[float]] = {"ping": [], "converge": [], "ping_only": [], "module": []}
         for _round in range(ROUNDS):
             for name in times:
-                elapsed, recap = _run(playbooks[name], inventory, env)
-                if name in ("converge", "module") and _changed(recap):
+                elapsed, recap = run_playbook(playbooks[name], inventory, env)
+                if name in ("converge", "module") and changed_count(recap):
                     sys.exit(f"the no-op {name} changed something:\n{recap[-3000:]}")
                 times[name].append(elapsed)
         asked = pebble.request_count() - orders

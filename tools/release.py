@@ -3,7 +3,7 @@
 1. `antsibull-changelog release` for galaxy.yml's version when it has no release yet (the fragments
    become CHANGELOG.rst's section for it); then `antsibull-changelog lint`.
 2. `ansible-galaxy collection build`, and an install of the tarball into an empty collections path.
-3. From that install only: `ansible-doc` renders every module, filter and lookup, and both roles'
+3. From that install only: `ansible-doc` renders every module, filter and lookup, and every role's
    argument specs.
 4. antsibull-docs and Sphinx build the collection's HTML docs with warnings as errors. No
    network here: references to docs.ansible.com resolve through a small local inventory

@@ -22,7 +22,7 @@ from tools.testbed.tripwire import Tripwire  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 STATE = os.path.join(BUILD, "molecule-run")
-SCENARIOS = ["default", "fleet", "renewal", "pool", "offline", "dns"]
+SCENARIOS = ["default", "fleet", "renewal", "pool", "offline", "dns", "apache"]
 
 
 def main(scenarios: list[str]) -> int:

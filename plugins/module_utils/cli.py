@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import contextvars
 import datetime
 import fcntl
 import json
@@ -32,10 +31,9 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from . import backoff, commands, connection, hooks, issuance, names, reloads, settings, texts, times
+from . import backoff, batch, commands, hooks, names, reloads, settings, texts, times
 from .paths import CONFIG_DIR
 from .errors import AcmeError, ConfigError
-from .outcome import Outcome
 from .spec import CertificateSpec, renew_before, validated
 
 if TYPE_CHECKING:
@@ -44,8 +42,6 @@ if TYPE_CHECKING:
 LOCK_WAIT_SECONDS = 600
 # receive waits less: the issuer's ssh gives up after push.TIMEOUT, and tries again at its next run.
 RECEIVE_LOCK_WAIT_SECONDS = 40
-DEFAULT_JOBS = 4
-MAX_JOBS = 32
 EX_TEMPFAIL = 75
 # One line of cron's mail or syslog, however long what it quotes.
 MAX_LINE = 4000
@@ -62,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     renew = subcommands.add_parser("renew", help="renew the certificates that are due, then reload the web server once")
     renew.add_argument("--force", action="store_true", help="renew now, whatever the decision")
     renew.add_argument("--verbose", "-v", action="store_true", help="also print the certificates with nothing to do")
-    renew.add_argument("--jobs", "-j", type=_jobs, default=DEFAULT_JOBS, metavar="N",
+    renew.add_argument("--jobs", "-j", type=_jobs, default=batch.DEFAULT_JOBS, metavar="N",
                        help="renew up to N certificates at once (default: %(default)s; 1: one after the other)")
     renew.add_argument("names", nargs="*", metavar="NAME", help="only these certificates (default: all)")
     status = subcommands.add_parser("status", help="show each certificate's names, expiry and next renewal")
@@ -127,8 +123,8 @@ def _jobs(text: str) -> int:
         jobs = int(text)
     except ValueError:
         jobs = 0
-    if not 1 <= jobs <= MAX_JOBS:
-        raise argparse.ArgumentTypeError(f"must be a number from 1 to {MAX_JOBS}, not {text!r}")
+    if not 1 <= jobs <= batch.MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"must be a number from 1 to {batch.MAX_JOBS}, not {text!r}")
     return jobs
 
 
@@ -170,7 +166,7 @@ class Log:
 
 
 def _renew(config_dir: str, loaded: Loaded, config: settings.Settings, names: Sequence[str], force: bool, log: Log,
-           now: datetime.datetime | None, jobs: int = DEFAULT_JOBS) -> int:
+           now: datetime.datetime | None, jobs: int = batch.DEFAULT_JOBS) -> int:
     run_at = now or times.now()
     changed = failed = quiet = 0
     for broken, why in loaded.broken.items():
@@ -189,7 +185,7 @@ def _renew(config_dir: str, loaded: Loaded, config: settings.Settings, names: Se
         selected = []
     waiting = {str(s.name): backoff.waiting_until(state, str(s.name), run_at) for s in selected}
     due = [s for s in selected if not waiting[str(s.name)] or force]
-    results = dict(zip((str(s.name) for s in due), _ensure_all(due, force, now, jobs)))
+    results = dict(zip((str(s.name) for s in due), batch.ensure_all([(s, force) for s in due], jobs=jobs, now=now)))
     for spec in selected:  # reported in the order of the certificates, however many ran at once
         name = str(spec.name)
         if name not in results:
@@ -234,41 +230,6 @@ def _renew(config_dir: str, loaded: Loaded, config: settings.Settings, names: Se
     _write_metrics(config_dir, loaded, config, state, run_at, success=not failed, log=log, hook_failures=hook_failures)
     _syslog(f"renew: {changed} renewed, {failed} failed, {quiet} not due; reload: {reload}")
     return 1 if failed else 0
-
-
-def _ensure_all(specs: list[CertificateSpec], force: bool, now: datetime.datetime | None,
-                jobs: int) -> list[Outcome | Exception]:
-    """issuance.ensure for each spec, up to `jobs` at once (each holds its own lineage's lock and
-    writes its own challenge files), with one session per CA for the whole run; an exception is
-    returned in the certificate's place. What needs nothing from the CA is settled first, here:
-    a run with nothing due starts no thread."""
-    def one(spec: CertificateSpec) -> Outcome | Exception:
-        try:
-            return issuance.ensure(spec, force=force, now=now)
-        except Exception as exc:  # pylint: disable=broad-exception-caught  # stays with its certificate
-            return exc
-
-    def locally(spec: CertificateSpec) -> Outcome | Exception | None:
-        try:
-            return issuance.ensure_locally(spec, force=force, now=now)
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            return exc
-
-    settled = [locally(spec) for spec in specs]
-    remote = [spec for spec, result in zip(specs, settled) if result is None]
-    if not remote:
-        return [result for result in settled if result is not None]
-    import concurrent.futures  # with logging and threading: a run with nothing due does without them
-
-    with connection.shared_sessions():
-        if jobs <= 1 or len(remote) <= 1:
-            done = iter([one(spec) for spec in remote])
-        else:
-            with concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, len(remote))) as pool:
-                # Each task runs in a copy of this context: it sees the run's shared sessions.
-                futures = [pool.submit(contextvars.copy_context().run, one, spec) for spec in remote]
-                done = iter([future.result() for future in futures])
-    return [next(done) if result is None else result for result in settled]
 
 
 def _reload_server(specs: list[CertificateSpec], config: settings.Settings, log: Log, always: bool = False) -> str:

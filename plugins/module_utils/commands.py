@@ -66,3 +66,18 @@ def fixed_environment() -> dict[str, str]:
     except KeyError:
         home = "/"
     return {"PATH": PATH, "HOME": home, "LANG": "C.UTF-8"}
+
+
+def through_run_command(run_command: Callable[..., tuple[int, str, str]]) -> Runner:
+    """The runner of a module: AnsibleModule.run_command (which ansible-test requires), bounded by
+    coreutils' timeout as the host CLI's runner bounds its programs."""
+    def run_one(argv: Sequence[str], timeout: float, stdin: bytes | None, env: Mapping[str, str] | None,
+                keep_fds: Sequence[int]) -> Finished:
+        command = ["/usr/bin/timeout", "-k", "5", str(max(1, int(timeout))), *argv]
+        if env is not None:  # the whole environment: nothing of Ansible's (env -i)
+            command = ["/usr/bin/env", "-i", *(f"{key}={value}" for key, value in env.items()), *command]
+        rc, out, err = run_command(command, data=stdin.decode() if stdin else None, binary_data=True,
+                                   pass_fds=tuple(keep_fds) or None)
+        return Finished(rc, out[-MAX_OUTPUT:], err[-MAX_OUTPUT:])
+
+    return run_one

@@ -32,6 +32,17 @@ class Outcome:
     renewed: bool = False  # a new version was written (changed may also mean only `repaired`)
     repaired: list[str] = field(default_factory=list)  # key files whose owner, group or mode were put right
 
+    def returned(self) -> dict[str, Any]:
+        """The certificate module's return values (one element of the certificates module's list)."""
+        result: dict[str, Any] = dict(
+            changed=self.changed, reason=self.reason, name=self.name, domains=self.domains, paths=self.paths,
+            not_before=self.not_before, not_after=self.not_after, serial=self.serial, renew_at=self.renew_at)
+        if self.replaces:
+            result["replaces"] = self.replaces
+        if self.repaired:
+            result["repaired"] = self.repaired
+        return result
+
 
 def of(spec: CertificateSpec, name: str, current: lineage.Lineage | None, decision: renewal.Decision,
        warnings: list[str]) -> Outcome:

@@ -447,46 +447,14 @@ hooks:
 """
 
 import dataclasses
-from typing import Mapping, Sequence
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import connection
-from ansible_collections.zerodowntime.acme.plugins.module_utils.dnsconfig import ARGUMENT_SPEC as DNS_SPEC
+from ansible_collections.zerodowntime.acme.plugins.module_utils.certargs import ARGUMENT_SPEC, RUN_OPTIONS
 from ansible_collections.zerodowntime.acme.plugins.module_utils.errors import AcmeError
 from ansible_collections.zerodowntime.acme.plugins.module_utils.issuance import ensure
-from ansible_collections.zerodowntime.acme.plugins.module_utils.keyaccess import ARGUMENT_SPEC as KEY_ACCESS_SPEC
-from ansible_collections.zerodowntime.acme.plugins.module_utils.keytypes import KEY_TYPES
 from ansible_collections.zerodowntime.acme.plugins.module_utils.outcome import Outcome
-from ansible_collections.zerodowntime.acme.plugins.module_utils.paths import DEFAULT_CERT_DIR
 from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import CertificateSpec
-
-ARGUMENT_SPEC = dict(
-    connection.ARGUMENT_SPEC,
-    domains=dict(type="list", elements="str", required=True),
-    name=dict(type="str"),
-    challenge=dict(type="str", choices=["http-01", "dns-01"], default="http-01"),
-    webroot=dict(type="path"),
-    dns=DNS_SPEC,
-    cert_dir=dict(type="path", default=DEFAULT_CERT_DIR),
-    account_email=dict(type="str"),
-    terms_agreed=dict(type="bool", default=False),
-    key_type=dict(type="str", choices=list(KEY_TYPES), default="ec256", no_log=False),
-    reuse_key=dict(type="bool", default=False, no_log=False),
-    force=dict(type="bool", default=False),
-    deploy_hook=dict(type="str"),
-    reload_services=dict(type="list", elements="str"),
-    self_check=dict(type="bool", default=True),
-    renew_before_days=dict(type="int"),
-    profile=dict(type="str"),
-    profile_required=dict(type="bool", default=False),
-    preferred_chain=dict(type="str"),
-    **KEY_ACCESS_SPEC,
-)
-
-
-# Options of this run only, not of the certificate.
-RUN_OPTIONS = ("force",)
 
 
 def main() -> None:
@@ -502,15 +470,7 @@ def main() -> None:
     for warning in outcome.warnings:
         module.warn(warning)
 
-    result = dict(
-        changed=outcome.changed, reason=outcome.reason, name=outcome.name, domains=outcome.domains,
-        paths=outcome.paths, not_before=outcome.not_before, not_after=outcome.not_after,
-        serial=outcome.serial, renew_at=outcome.renew_at,
-    )
-    if outcome.replaces:
-        result["replaces"] = outcome.replaces
-    if outcome.repaired:
-        result["repaired"] = outcome.repaired
+    result = outcome.returned()
     if module._diff:
         result["diff"] = outcome.diff
     if spec.reload_services or spec.deploy_hook:
@@ -542,20 +502,10 @@ def _follow_up(module: AnsibleModule, spec: CertificateSpec, outcome: Outcome, r
 
 
 def _start_programs_with(module: AnsibleModule) -> None:
-    """The engine starts programs through commands.run(); in a module, that is run_command (which
-    ansible-test requires), bounded by coreutils' timeout as the host CLI's runner bounds them."""
+    """The engine starts programs through commands.run(); in a module, through run_command."""
     from ansible_collections.zerodowntime.acme.plugins.module_utils import commands
 
-    def run(argv: Sequence[str], timeout: float, stdin: bytes | None, env: Mapping[str, str] | None,
-            keep_fds: Sequence[int]) -> commands.Finished:
-        command = ["/usr/bin/timeout", "-k", "5", str(max(1, int(timeout))), *argv]
-        if env is not None:  # the whole environment: nothing of Ansible's (env -i)
-            command = ["/usr/bin/env", "-i", *(f"{key}={value}" for key, value in env.items()), *command]
-        rc, out, err = module.run_command(command, data=stdin.decode() if stdin else None, binary_data=True,
-                                          pass_fds=tuple(keep_fds) or None)
-        return commands.Finished(rc, out[-commands.MAX_OUTPUT:], err[-commands.MAX_OUTPUT:])
-
-    commands.use(run)
+    commands.use(commands.through_run_command(module.run_command))
 
 
 if __name__ == "__main__":

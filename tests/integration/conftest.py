@@ -46,7 +46,9 @@ NAMES = ["a", "b", "b2", "key", "force", "hook", "hookfail", "check", "wrongroot
          # One renew for many certificates (test_cli_sessions.py).
          *[f"batch{i}" for i in range(1, 9)],
          # Several at once (test_cli_jobs.py).
-         *[f"jobs{i}" for i in range(1, 9)], "jobsbad"]
+         *[f"jobs{i}" for i in range(1, 9)], "jobsbad",
+         # A host's certificates in one task (test_certificates_module.py).
+         "list1", "list2", "list3", "listbad", "listcheck"]
 DAY = 86400
 # As Let's Encrypt offers them (Pebble's own default stands in for `classic`).
 PROFILES = {

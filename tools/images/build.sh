@@ -2,6 +2,7 @@
 # Builds the Molecule base images locally (no registry is reachable here):
 #   zdt/debian:12, zdt/debian:13            debootstrap + docker import; nginx and python3, no init
 #   zdt/debian:12-systemd, zdt/debian:13-systemd   the same with systemd as PID 1
+#   zdt/debian:12-apache, zdt/debian:13-apache     the systemd images with apache2 instead of nginx
 #   zdt/controller:13                        Debian 13's Python 3.13 for the ansible-core 2.20/2.21 controllers
 # The mirror is the one this machine's apt already uses. Root file systems stay under DEST.
 # Usage: build.sh DEST
@@ -34,7 +35,7 @@ build_base() {  # VERSION SUITE
     rm -rf "$rootfs"
 }
 
-build_on() {  # BASE_VERSION TAG DOCKERFILE
+build_on() {  # BASE_TAG TAG DOCKERFILE (BASE_TAG: zdt/debian's tag to build on)
     # Rebuilt when its Dockerfile changed: the image carries the file's hash as a label.
     recipe=$(sha256sum "$here/$3" | cut -c1-16)
     if [ "$(docker image inspect -f '{{ index .Config.Labels "zdt.recipe" }}' "$2" 2>/dev/null)" = "$recipe" ]; then
@@ -50,3 +51,5 @@ build_base 13 trixie
 build_on 12 zdt/debian:12-systemd systemd.Dockerfile
 build_on 13 zdt/debian:13-systemd systemd.Dockerfile
 build_on 13 zdt/controller:13 controller.Dockerfile
+build_on 12-systemd zdt/debian:12-apache apache.Dockerfile
+build_on 13-systemd zdt/debian:13-apache apache.Dockerfile

@@ -1,6 +1,7 @@
 """Every role variable that the Molecule scenarios and the defaults set is declared in a role's
 meta/argument_specs.yml, and the other way round: a typo in a scenario cannot pass unnoticed. The
-nginx role declares nginx's own variables; the certificates role, which it runs, all the others."""
+nginx and apache roles declare their server's own variables; the certificates role, which both run,
+all the others."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-ROLES = [os.path.join(ROOT, "roles", name) for name in ("nginx", "certificates")]
+ROLES = [os.path.join(ROOT, "roles", name) for name in ("nginx", "apache", "certificates")]
+CERTIFICATES = ROLES[-1]
 
 
 def _load(path: str) -> dict:
@@ -24,7 +26,7 @@ def _role_options(role: str, entry_point: str = "main") -> dict:
 
 
 def _spec_options() -> dict:
-    """What a user of the nginx role may set: its own options and the certificates role's."""
+    """What a user of a server's role may set: the server roles' options and the certificates role's."""
     options = {}
     for role in ROLES:
         options.update(_role_options(role))
@@ -66,11 +68,11 @@ def test_defaults_and_argument_spec_agree(role):
         assert options[name].get("default") == value, name
 
 
-def test_the_two_roles_share_no_variable():
-    nginx, certificates = (set(_role_options(role)) for role in ROLES)
-    assert nginx and certificates and not nginx & certificates
+def test_no_two_roles_share_a_variable():
+    nginx, apache, certificates = (set(_role_options(role)) for role in ROLES)
+    assert nginx and apache and certificates
+    assert not nginx & certificates and not apache & certificates and not nginx & apache
 
 
 def test_the_validate_entry_point_checks_what_main_checks():
-    certificates = ROLES[1]
-    assert _role_options(certificates, "validate") == _role_options(certificates)
+    assert _role_options(CERTIFICATES, "validate") == _role_options(CERTIFICATES)

@@ -2,7 +2,8 @@
 engine's CertificateSpec (what cron reads from certificates/NAME.json), the role's argument spec
 for zerodowntime_acme_certificates items, the role's specs.j2 (item -> options) and its
 certificate task. An option added to one and forgotten in another fails here; what one of them
-leaves out on purpose is listed with the reason (issue 20)."""
+leaves out on purpose is listed with the reason (issue 20). The role's task is the list module
+(zerodowntime.acme.certificates), whose elements take the certificate module's options (issue 22)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ import re
 
 import yaml
 
+from ansible_collections.zerodowntime.acme.plugins.module_utils import connection
+from ansible_collections.zerodowntime.acme.plugins.module_utils.certargs import CERTIFICATE_SPEC
 from ansible_collections.zerodowntime.acme.plugins.module_utils.connection import CAConnection
 from ansible_collections.zerodowntime.acme.plugins.module_utils.spec import CertificateSpec
 from ansible_collections.zerodowntime.acme.plugins.modules.certificate import ARGUMENT_SPEC
+from ansible_collections.zerodowntime.acme.plugins.modules.certificates import ARGUMENT_SPEC as LIST_ARGUMENT_SPEC
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 ROLE = os.path.join(ROOT, "roles", "certificates")
@@ -57,10 +61,21 @@ def test_specs_j2_writes_every_stored_option_the_role_offers():
     assert written == STORED - MODULE_ONLY
 
 
-def test_the_roles_certificate_task_passes_every_module_option_it_offers():
+def test_the_roles_certificates_task_passes_every_module_option_it_offers():
     task = next(t for t in _load(os.path.join(ROLE, "tasks", "certificates.yml"))
-                if "zerodowntime.acme.certificate" in t)
-    assert set(task["zerodowntime.acme.certificate"]) == set(ARGUMENT_SPEC) - MODULE_ONLY - RUN_BY_THE_HANDLER
+                if "zerodowntime.acme.certificates" in t)
+    given_once = set(task["zerodowntime.acme.certificates"]) - {"certificates"}
+    per_element = set(_load(os.path.join(ROLE, "vars", "main.yml"))["_zerodowntime_acme_element_options"])
+    with open(os.path.join(ROLE, "templates", "issuing.j2"), encoding="utf-8") as f:
+        assert "'force': certificate.force" in f.read()
+    assert given_once | per_element | RUN_OPTIONS == set(ARGUMENT_SPEC) - MODULE_ONLY - RUN_BY_THE_HANDLER
+    assert given_once <= set(connection.ARGUMENT_SPEC) and not per_element & set(connection.ARGUMENT_SPEC)
+
+
+def test_an_element_of_the_list_module_takes_the_certificate_modules_options_but_the_handlers():
+    elements = LIST_ARGUMENT_SPEC["certificates"]["options"]
+    assert set(elements) == set(CERTIFICATE_SPEC) - RUN_BY_THE_HANDLER
+    assert all(elements[key] == CERTIFICATE_SPEC[key] for key in elements)
 
 
 def test_every_item_key_the_role_documents_reaches_the_certificate():

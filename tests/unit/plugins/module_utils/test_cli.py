@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from ansible_collections.zerodowntime.acme.plugins.module_utils import cli, lineage, network, push, versions
+from ansible_collections.zerodowntime.acme.plugins.module_utils import cli, issuance, lineage, network, push, versions
 from tests.unit.conftest import make_cert
 
 UNREACHABLE = "https://127.0.0.1:9/dir"
@@ -281,7 +281,7 @@ def test_with_issuing_off_renew_asks_no_ca_and_keeps_the_placeholders(config, ca
     def no_order(*args, **kwargs):
         raise AssertionError("issuance.ensure was called with issuing off")
 
-    monkeypatch.setattr(cli.issuance, "ensure", no_order)
+    monkeypatch.setattr(issuance, "ensure", no_order)
     for argv in (["renew"], ["renew", "--force"], ["renew", "--force", "one"]):
         assert cli.main(["--config-dir", str(config), *argv]) == 0
         out = capsys.readouterr().out
