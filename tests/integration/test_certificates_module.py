@@ -48,8 +48,8 @@ def test_one_task_orders_each_reports_each_and_a_failure_stops_no_other(testbed)
     again = run_module(_task(testbed, [elements[0], elements[2], elements[3]]), module=MODULE)
     assert not again.get("failed") and not again["changed"], again
     assert [report["changed"] for report in again["certificates"]] == [False, False, False]
-    assert [report["serial"] for report in again["certificates"]] == [reports[0]["serial"], reports[2]["serial"],
-                                                                       reports[3]["serial"]]
+    kept = [reports[0]["serial"], reports[2]["serial"], reports[3]["serial"]]
+    assert [report["serial"] for report in again["certificates"]] == kept
     assert testbed.pebble.request_count() == requests
 
 
