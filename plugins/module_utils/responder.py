@@ -146,7 +146,8 @@ def _self_check(domain: str, token: str, key_authorization: str, webroot: str, t
         raise ChallengeError(
             f"self-check failed: {url} answered {answer} from {_bracket(address)} instead of the challenge "
             f"file; the web server must serve {webroot} for {URL_PATH} on port 80 on every address of {domain} "
-            f"(nginx: location ^~ {URL_PATH} {{ root {webroot}; }}). No challenge was answered, so no failed "
+            f"(nginx: location ^~ {URL_PATH} {{ root {webroot}; }}; Apache: Alias {URL_PATH} {webroot}{URL_PATH}). "
+            "No challenge was answered, so no failed "
             "validation was spent at the CA"
         )
     if not answered_right:

@@ -155,6 +155,9 @@ def test_self_check_fails_on_404_naming_url_address_and_webroot(tmp_path, port):
     assert "http://127.0.0.1/.well-known/acme-challenge/tok" in message
     assert "HTTP 404 from 127.0.0.1" in message and "/var/www/well-known" in message
     assert "no challenge was answered" in message.lower() and "Nothing was sent" not in message
+    # What to write, for each web server the collection has a role for.
+    assert "location ^~ /.well-known/acme-challenge/ { root /var/www/well-known; }" in message
+    assert "Alias /.well-known/acme-challenge/ /var/www/well-known/.well-known/acme-challenge/" in message
 
 
 def test_self_check_fails_when_the_ipv6_address_answers_wrong_and_names_it(tmp_path, port, monkeypatch):

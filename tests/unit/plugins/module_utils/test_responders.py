@@ -73,9 +73,10 @@ def _strings_outside_docstrings(path: str) -> list[tuple[int, str]]:
 
 def test_no_engine_message_names_a_web_server():
     """The server's name comes from renew.json (settings.py, whose examples are nginx's); nginx's
-    configuration syntax may be quoted as an example."""
+    and Apache's configuration syntax may be quoted as examples."""
     for name in sorted(os.listdir(ENGINE)):
         if not name.endswith(".py") or name == "settings.py":
             continue
         for number, text in _strings_outside_docstrings(os.path.join(ENGINE, name)):
-            assert "nginx" not in text.replace("(nginx: location", ""), f"{name}:{number}: {text}"
+            example = text.replace("(nginx: location", "").replace("; Apache: Alias", "")
+            assert "nginx" not in example and "Apache" not in example, f"{name}:{number}: {text}"
