@@ -18,7 +18,7 @@ import pytest
 from ansible_collections.zerodowntime.acme.plugins.lookup.host_cli import render
 from ansible_collections.zerodowntime.acme.plugins.module_utils import install, lineage
 
-from .conftest import fqdn, run_module
+from .conftest import fqdn, issue_for_ari, run_module
 
 POOL = "pool"
 
@@ -35,7 +35,8 @@ def issuer(testbed):
     # A certificate's start has whole seconds, and an issuance takes milliseconds: let the clock
     # pass the older one's second, or both start at once and neither is older.
     time.sleep(max(0.0, older_start.timestamp() + 1 - time.time()))
-    newer = run_module(testbed.args(POOL, cert_dir=issued, force=True))
+    # Findable by Pebble under its ARI ID: the member that becomes the issuer renews it with `replaces`.
+    newer = issue_for_ari(testbed, POOL, cert_dir=issued, force=True)
     assert newer["changed"], newer.get("msg")
     assert lineage.read(issued, fqdn(POOL)).cert.not_before > older_start
     run_module(testbed.args("b", cert_dir=issued))
@@ -172,7 +173,7 @@ def test_a_member_that_becomes_the_issuer_adopts_the_lineage_and_renews_it_with_
     assert not kept["changed"] and kept["serial"] == issuer["newer_serial"], kept
     renewed = run_module(testbed.args(POOL, cert_dir=cert_dir, force=True))  # due (forced): it renews
     assert renewed["changed"] and renewed["serial"] != issuer["newer_serial"], renewed.get("msg")
-    assert renewed.get("replaces"), renewed
+    assert renewed.get("replaces"), (renewed.get("warnings"), renewed.get("reason"))
 
 
 def _made_up(testbed, *, not_before: datetime.datetime | None = None, intermediate: bool = True) -> tuple[str, str]:
